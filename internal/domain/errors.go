@@ -1,0 +1,127 @@
+package domain
+
+import "fmt"
+
+// Rule names the product rule that refused an operation. The names are
+// stable: the HTTP surfaces use them in problem types and the Slack surface
+// chooses its wording from them.
+type Rule string
+
+const (
+	RuleNotFound            Rule = "not_found"
+	RuleAlreadyExists       Rule = "already_exists"
+	RuleInvalid             Rule = "invalid"
+	RuleUnknownRole         Rule = "unknown_role"
+	RuleBillingNotARole     Rule = "billing_not_a_role"
+	RuleNotOwnerOrAdmin     Rule = "not_owner_or_admin"
+	RuleOnlyOwnerEditsOwner Rule = "only_owner_edits_owner"
+	RuleRoleUnchanged       Rule = "role_unchanged"
+	RuleLastOwner           Rule = "last_owner"
+	RuleNotMember           Rule = "not_member"
+	RuleNotBillingHolder    Rule = "not_billing_holder"
+	RuleNotOwner            Rule = "not_owner"
+	RuleIneligibleRecipient Rule = "ineligible_recipient"
+	RuleTransferPending     Rule = "transfer_pending"
+	RuleNotRecipient        Rule = "not_recipient"
+	RuleNotInitiator        Rule = "not_initiator"
+	RuleTransferClosed      Rule = "transfer_closed"
+	RuleTransferExpired     Rule = "transfer_expired"
+	RuleTransferInvalidated Rule = "transfer_invalidated"
+	RuleHolderCannotLeave   Rule = "billing_holder_cannot_leave"
+	RuleCannotReadBilling   Rule = "not_billing_holder_view"
+	RuleCannotReadAudit     Rule = "cannot_read_audit"
+	RuleInsufficientCredit  Rule = "insufficient_credit"
+	RuleGroupCapReached     Rule = "budget_group_cap_reached"
+	RuleUsageConflict       Rule = "usage_id_conflict"
+	RuleAgentRevoked        Rule = "agent_revoked"
+)
+
+// Refusal is the error every operation returns when a product rule refuses
+// it. Message is written for the person who tried: what went wrong and what
+// to do. Transfer, when set, is the transfer the refusal is about (the
+// pending one that blocks a second request, or the closed one a late click
+// landed on), so a caller can show its current state.
+type Refusal struct {
+	Rule     Rule
+	Message  string
+	Transfer *Transfer
+}
+
+func (r *Refusal) Error() string {
+	if r.Message == "" {
+		return string(r.Rule)
+	}
+	return r.Message
+}
+
+// Is makes errors.Is(err, ErrX) match any refusal of the same rule.
+func (r *Refusal) Is(target error) bool {
+	t, ok := target.(*Refusal)
+	return ok && t.Rule == r.Rule
+}
+
+func refuse(rule Rule, msg string) *Refusal { return &Refusal{Rule: rule, Message: msg} }
+
+// Refusef builds a refusal; adapters use it for rules they detect themselves
+// (a missing item, an existing id with other content).
+func Refusef(rule Rule, format string, args ...any) *Refusal {
+	return &Refusal{Rule: rule, Message: fmt.Sprintf(format, args...)}
+}
+
+// Sentinels for errors.Is. Each matches every refusal of its rule.
+var (
+	ErrNotFound            = &Refusal{Rule: RuleNotFound}
+	ErrAlreadyExists       = &Refusal{Rule: RuleAlreadyExists}
+	ErrInvalid             = &Refusal{Rule: RuleInvalid}
+	ErrBillingNotARole     = &Refusal{Rule: RuleBillingNotARole}
+	ErrNotOwnerOrAdmin     = &Refusal{Rule: RuleNotOwnerOrAdmin}
+	ErrOnlyOwnerEditsOwner = &Refusal{Rule: RuleOnlyOwnerEditsOwner}
+	ErrLastOwner           = &Refusal{Rule: RuleLastOwner}
+	ErrNotMember           = &Refusal{Rule: RuleNotMember}
+	ErrNotBillingHolder    = &Refusal{Rule: RuleNotBillingHolder}
+	ErrNotOwner            = &Refusal{Rule: RuleNotOwner}
+	ErrIneligibleRecipient = &Refusal{Rule: RuleIneligibleRecipient}
+	ErrTransferPending     = &Refusal{Rule: RuleTransferPending}
+	ErrNotRecipient        = &Refusal{Rule: RuleNotRecipient}
+	ErrNotInitiator        = &Refusal{Rule: RuleNotInitiator}
+	ErrTransferClosed      = &Refusal{Rule: RuleTransferClosed}
+	ErrTransferExpired     = &Refusal{Rule: RuleTransferExpired}
+	ErrTransferInvalidated = &Refusal{Rule: RuleTransferInvalidated}
+	ErrHolderCannotLeave   = &Refusal{Rule: RuleHolderCannotLeave}
+	ErrCannotReadBilling   = &Refusal{Rule: RuleCannotReadBilling}
+	ErrCannotReadAudit     = &Refusal{Rule: RuleCannotReadAudit}
+	ErrInsufficientCredit  = &Refusal{Rule: RuleInsufficientCredit}
+	ErrGroupCapReached     = &Refusal{Rule: RuleGroupCapReached}
+	ErrUsageConflict       = &Refusal{Rule: RuleUsageConflict}
+	ErrAgentRevoked        = &Refusal{Rule: RuleAgentRevoked}
+)
+
+// InsufficientCredit is returned when the pool cannot pay a debit in full.
+type InsufficientCredit struct {
+	Balance, Requested Micros
+}
+
+func (e *InsufficientCredit) Error() string {
+	return fmt.Sprintf("the organization's credit pool holds %s µcr and cannot pay %s µcr; usage is refused for every agent until credit is added",
+		fmtInt(int64(e.Balance)), fmtInt(int64(e.Requested)))
+}
+
+func (e *InsufficientCredit) Is(target error) bool { return target == ErrInsufficientCredit }
+
+// GroupCapReached is returned when a debit would take a budget group over
+// its cap for the period.
+type GroupCapReached struct {
+	GroupID, GroupName string
+	Cap, Spent         Micros
+	Requested          Micros
+	Period             string
+}
+
+func (e *GroupCapReached) Error() string {
+	return fmt.Sprintf("budget group %q has spent %s of its %s µcr cap for %s; a debit of %s µcr would exceed it. An Owner or Admin can raise the cap",
+		e.GroupID, fmtInt(int64(e.Spent)), fmtInt(int64(e.Cap)), e.Period, fmtInt(int64(e.Requested)))
+}
+
+func (e *GroupCapReached) Is(target error) bool { return target == ErrGroupCapReached }
+
+func fmtInt(v int64) string { return fmt.Sprintf("%d", v) }

@@ -1,0 +1,310 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+)
+
+// The debit transaction's items, in order. Cancellation reasons come back
+// in the same order, so they are read by these indexes.
+const (
+	debitUsage = iota // put usage record, only if the id is new
+	debitPool         // pool balance down by the amount, only if it can pay
+	debitSpend        // group spend for the period up, only within the cap
+	debitCap          // the group's cap is the one the spend condition used
+)
+
+// Debit debits one usage event from the organization's pool, within the
+// agent's budget group, exactly once per usage id. It costs one
+// TransactWriteItems and one read (the balance for the answer); the group's
+// cap comes from a cache that the transaction itself validates.
+func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEvent) (domain.DebitResult, error) {
+	if err := e.Validate(); err != nil {
+		return domain.DebitResult{}, err
+	}
+	now := s.now().UTC()
+	u := domain.NewUsage(agent.OrgID, agent, e, now)
+
+	var group domain.BudgetGroup
+	if u.BudgetGroupID != "" {
+		g, err := s.cachedGroup(ctx, agent.OrgID, u.BudgetGroupID, false)
+		if err != nil {
+			return domain.DebitResult{}, err
+		}
+		group = g
+	}
+
+	var last error
+	capRefreshes := 0
+	for attempt := 0; attempt < s.maxAttempts; attempt++ {
+		if attempt > 0 && last != nil {
+			if err := backoff(ctx, attempt); err != nil {
+				return domain.DebitResult{}, err
+			}
+		}
+		items := s.withTable(debitItems(u, group))
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return s.debitResult(ctx, u, group, false)
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			if retryable(err) {
+				last = err
+				continue
+			}
+			return domain.DebitResult{}, unavailable("debit", err)
+		}
+		tc := &txCanceled{reasons: tce.CancellationReasons}
+		switch {
+		case tc.failed(debitUsage):
+			// The id was debited before: the same content is a duplicate,
+			// answered as the original was; other content is a conflict.
+			old, uerr := unmarshal[usageItem](tc.item(debitUsage))
+			if uerr != nil || old.Fingerprint == "" {
+				o, ok, gerr := getItem[usageItem](ctx, s, usagePK(u.OrgID, u.ID), skUsage)
+				if gerr != nil || !ok {
+					return domain.DebitResult{}, unavailable("debit", errors.Join(uerr, gerr))
+				}
+				old = o
+			}
+			if old.Fingerprint != u.Fingerprint {
+				return domain.DebitResult{}, domain.Refusef(domain.RuleUsageConflict,
+					"usage id %q was already used for a different event (agent, amount, kind or occurred_at differ); nothing was debited. Use a new id for a new event, and the same body when retrying", u.ID)
+			}
+			orig := old.domain()
+			var g domain.BudgetGroup
+			if orig.BudgetGroupID != "" {
+				g, _ = s.cachedGroup(ctx, orig.OrgID, orig.BudgetGroupID, false)
+			}
+			return s.debitResult(ctx, orig, g, true)
+		case u.BudgetGroupID != "" && tc.failed(debitCap):
+			// The cap changed since it was cached: reload and try again.
+			g, gerr := s.cachedGroup(ctx, agent.OrgID, u.BudgetGroupID, true)
+			if gerr != nil {
+				return domain.DebitResult{}, gerr
+			}
+			group = g
+			// Not a conflict: retry at once, and without counting it as
+			// an attempt, unless the cap keeps changing under us.
+			if capRefreshes++; capRefreshes > 3 {
+				return domain.DebitResult{}, raced("debit")
+			}
+			attempt--
+			last = nil
+			continue
+		case tc.failed(debitPool):
+			pool, _ := unmarshal[poolItem](tc.item(debitPool))
+			if tc.item(debitPool) == nil {
+				p, _ := s.GetPool(ctx, u.OrgID)
+				pool.Balance = int64(p.Balance)
+			}
+			return domain.DebitResult{}, &domain.InsufficientCredit{Balance: domain.Micros(pool.Balance), Requested: u.Amount}
+		case u.BudgetGroupID != "" && tc.failed(debitSpend):
+			sp, _ := unmarshal[spendItem](tc.item(debitSpend))
+			return domain.DebitResult{}, &domain.GroupCapReached{
+				GroupID: group.ID, GroupName: group.Name, Cap: group.Cap,
+				Spent: domain.Micros(sp.Spent), Requested: u.Amount, Period: u.Period,
+			}
+		}
+		last = err // conflicts or throttling only: retry
+	}
+	return domain.DebitResult{}, unavailable("debit", last)
+}
+
+// debitItems builds the debit transaction.
+func debitItems(u domain.Usage, group domain.BudgetGroup) []types.TransactWriteItem {
+	amt := num(int64(u.Amount))
+	items := []types.TransactWriteItem{
+		debitUsage: put(marshal(newUsageItem(u)), "attribute_not_exists(PK)", nil),
+		debitPool: update{key: key(orgPK(u.OrgID), skPool), expr: "ADD balance_micros :neg",
+			cond: "balance_micros >= :amt", vals: map[string]types.AttributeValue{":neg": num(-int64(u.Amount)), ":amt": amt}}.item(),
+	}
+	if u.BudgetGroupID == "" {
+		return items
+	}
+	// DynamoDB conditions cannot add, so "spent + amount <= cap" is written
+	// as "spent <= cap - amount", with the cap the debit believes in; the
+	// condition check on the group item proves that belief current. A
+	// negative limit (the amount alone exceeds the cap) can never pass.
+	limit := int64(group.Cap) - int64(u.Amount)
+	spendCond := "attribute_not_exists(spent_micros) OR spent_micros <= :limit"
+	if limit < 0 {
+		spendCond = "spent_micros <= :limit"
+	}
+	items = append(items,
+		update{key: key(orgPK(u.OrgID), spendSK(u.BudgetGroupID, u.Period)),
+			expr: "ADD spent_micros :amt SET #t = :type, org_id = :org, group_id = :g, period = :p, cap_micros = :cap",
+			cond: spendCond, names: map[string]string{"#t": "type"},
+			vals: map[string]types.AttributeValue{
+				":amt": amt, ":limit": num(limit), ":type": str(typeSpend), ":org": str(u.OrgID),
+				":g": str(u.BudgetGroupID), ":p": str(u.Period), ":cap": num(int64(group.Cap)),
+			}}.item(),
+		check(key(orgPK(u.OrgID), groupSK(u.BudgetGroupID)), "cap_micros = :cap",
+			map[string]types.AttributeValue{":cap": num(int64(group.Cap))}),
+	)
+	return items
+}
+
+// debitResult reads the pool (and the group's spend) right after a debit,
+// in one request.
+func (s *Store) debitResult(ctx context.Context, u domain.Usage, group domain.BudgetGroup, duplicate bool) (domain.DebitResult, error) {
+	pool, spent, err := s.readPoolAndSpend(ctx, u.OrgID, u.BudgetGroupID, u.Period)
+	if err != nil {
+		return domain.DebitResult{}, err
+	}
+	res := domain.DebitResult{Usage: u, Duplicate: duplicate, Balance: pool.Balance}
+	if u.BudgetGroupID != "" {
+		gs := domain.NewGroupStatus(group, u.Period, spent)
+		res.Group = &gs
+	}
+	return res, nil
+}
+
+func (s *Store) readPoolAndSpend(ctx context.Context, orgID, groupID, period string) (domain.Pool, domain.Micros, error) {
+	keys := []map[string]types.AttributeValue{key(orgPK(orgID), skPool)}
+	if groupID != "" {
+		keys = append(keys, key(orgPK(orgID), spendSK(groupID, period)))
+	}
+	req := map[string]types.KeysAndAttributes{*s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	var pool domain.Pool
+	var spent domain.Micros
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt >= s.maxAttempts {
+			return domain.Pool{}, 0, unavailable("read", errors.New("unprocessed keys"))
+		}
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return domain.Pool{}, 0, err
+			}
+		}
+		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			if retryable(err) {
+				continue
+			}
+			return domain.Pool{}, 0, unavailable("read", err)
+		}
+		for _, raw := range out.Responses[*s.table] {
+			switch t := raw["type"].(type) {
+			case *types.AttributeValueMemberS:
+				if t.Value == typePool {
+					p, err := unmarshal[poolItem](raw)
+					if err != nil {
+						return domain.Pool{}, 0, err
+					}
+					pool = p.domain()
+				} else if t.Value == typeSpend {
+					sp, err := unmarshal[spendItem](raw)
+					if err != nil {
+						return domain.Pool{}, 0, err
+					}
+					spent = domain.Micros(sp.Spent)
+				}
+			}
+		}
+		req = out.UnprocessedKeys
+	}
+	return pool, spent, nil
+}
+
+// Balance is the pool and, for an agent in a group, the group's spend this
+// period.
+func (s *Store) Balance(ctx context.Context, agent domain.Agent) (domain.Pool, *domain.GroupStatus, error) {
+	period := domain.Period(s.now())
+	pool, spent, err := s.readPoolAndSpend(ctx, agent.OrgID, agent.BudgetGroupID, period)
+	if err != nil {
+		return domain.Pool{}, nil, err
+	}
+	if agent.BudgetGroupID == "" {
+		return pool, nil, nil
+	}
+	g, err := s.cachedGroup(ctx, agent.OrgID, agent.BudgetGroupID, false)
+	if err != nil {
+		return domain.Pool{}, nil, err
+	}
+	gs := domain.NewGroupStatus(g, period, spent)
+	return pool, &gs, nil
+}
+
+// cachedGroup returns a budget group from the cap cache, reading it when
+// missing or when refresh is asked for.
+func (s *Store) cachedGroup(ctx context.Context, orgID, groupID string, refresh bool) (domain.BudgetGroup, error) {
+	k := orgID + "/" + groupID
+	if !refresh {
+		s.capsMu.Lock()
+		g, ok := s.caps[k]
+		s.capsMu.Unlock()
+		if ok {
+			return g, nil
+		}
+	}
+	g, err := s.GetGroup(ctx, orgID, groupID)
+	if err != nil {
+		return domain.BudgetGroup{}, err
+	}
+	s.cacheGroup(g)
+	return g, nil
+}
+
+func (s *Store) cacheGroup(g domain.BudgetGroup) {
+	s.capsMu.Lock()
+	s.caps[g.OrgID+"/"+g.ID] = g
+	s.capsMu.Unlock()
+}
+
+// DayUsage is one UTC day's debits.
+type DayUsage struct {
+	Day    string // "2006-01-02"
+	Amount domain.Micros
+	Count  int
+}
+
+// DailyUsage sums the organization's debits per UTC day over the last
+// days days (today included), oldest first, with empty days as zero.
+func (s *Store) DailyUsage(ctx context.Context, orgID string, days int) ([]DayUsage, error) {
+	if days <= 0 || days > 90 {
+		days = 14
+	}
+	now := s.now().UTC()
+	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -(days - 1))
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+		IndexName:                 aws.String(GSI1Name),
+		KeyConditionExpression:    aws.String("GSI1PK = :pk AND GSI1SK >= :start"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(ledgerGSI(orgID)), ":start": str(fmtTime(start))},
+		ProjectionExpression:      aws.String("amount_micros, recorded_at"),
+	}, 100_000)
+	if err != nil {
+		return nil, err
+	}
+	byDay := map[string]*DayUsage{}
+	out := make([]DayUsage, days)
+	for i := range out {
+		d := start.AddDate(0, 0, i).Format("2006-01-02")
+		out[i] = DayUsage{Day: d}
+		byDay[d] = &out[i]
+	}
+	for _, raw := range items {
+		it, err := unmarshal[usageItem](raw)
+		if err != nil {
+			return nil, err
+		}
+		if len(it.RecordedAt) < 10 {
+			continue
+		}
+		if d, ok := byDay[it.RecordedAt[:10]]; ok {
+			d.Amount += domain.Micros(it.Amount)
+			d.Count++
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Day < out[j].Day })
+	return out, nil
+}
