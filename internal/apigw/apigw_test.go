@@ -1,0 +1,332 @@
+package apigw
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+)
+
+func jsonEvent(body string) events.APIGatewayV2HTTPRequest {
+	return events.APIGatewayV2HTTPRequest{
+		Headers: map[string]string{"content-type": "application/json"},
+		Body:    body,
+	}
+}
+
+type inner struct {
+	ID   string `json:"id,required"`
+	Name string `json:"name"`
+}
+
+type sample struct {
+	ID     string      `json:"id,required"`
+	Amount json.Number `json:"amount_micros,required"`
+	Kind   string      `json:"kind"`
+	Group  *string     `json:"group,nullable"`
+	Owner  inner       `json:"owner"`
+}
+
+func TestDecodeJSON(t *testing.T) {
+	tests := []struct {
+		name, body, contentType string
+		status                  int
+		field, detail           string // field of the problem; a substring of its detail
+	}{
+		{name: "valid", body: `{"id":"a","amount_micros":5}`, status: 0},
+		{name: "valid nested and nullable", body: `{"id":"a","amount_micros":5,"group":null,"owner":{"id":"o"}}`, status: 0},
+		{name: "charset allowed", body: `{"id":"a","amount_micros":5}`, contentType: "application/json; charset=UTF-8", status: 0},
+		{name: "unknown field", body: `{"id":"a","amount_micros":5,"org_id":"x"}`, status: 400, field: "org_id", detail: "not a field"},
+		{name: "case variant", body: `{"ID":"a","amount_micros":5}`, status: 400, field: "ID", detail: "case-sensitive"},
+		{name: "case variant after exact", body: `{"id":"a","amount_micros":5,"Amount_Micros":7}`, status: 400, field: "Amount_Micros", detail: `write "amount_micros"`},
+		{name: "duplicate key", body: `{"id":"a","id":"b","amount_micros":5}`, status: 400, field: "id", detail: "more than once"},
+		{name: "nested unknown", body: `{"id":"a","amount_micros":5,"owner":{"id":"o","org":"x"}}`, status: 400, field: "owner.org"},
+		{name: "nested missing required", body: `{"id":"a","amount_micros":5,"owner":{}}`, status: 400, field: "owner.id", detail: "required"},
+		{name: "nested not object", body: `{"id":"a","amount_micros":5,"owner":"o"}`, status: 400, field: "owner", detail: "object"},
+		{name: "missing required", body: `{"id":"a"}`, status: 400, field: "amount_micros", detail: "required"},
+		{name: "null required", body: `{"id":null,"amount_micros":5}`, status: 400, field: "id", detail: "null"},
+		{name: "null optional", body: `{"id":"a","amount_micros":5,"kind":null}`, status: 400, field: "kind", detail: "null"},
+		{name: "string amount", body: `{"id":"a","amount_micros":"5"}`, status: 400, field: "amount_micros", detail: "JSON integer"},
+		{name: "fraction", body: `{"id":"a","amount_micros":5.0}`, status: 400, field: "amount_micros", detail: "without fraction"},
+		{name: "exponent", body: `{"id":"a","amount_micros":5e3}`, status: 400, field: "amount_micros", detail: "exponent"},
+		{name: "leading plus", body: `{"id":"a","amount_micros":+5}`, status: 400, detail: "not valid JSON"},
+		{name: "number id", body: `{"id":5,"amount_micros":5}`, status: 400, field: "id", detail: "string"},
+		{name: "array body", body: `[{"id":"a","amount_micros":5}]`, status: 400, detail: "JSON object, not an array"},
+		{name: "string body", body: `"x"`, status: 400, detail: "JSON object"},
+		{name: "empty body", body: ``, status: 400, detail: "empty"},
+		{name: "blank body", body: "  \n", status: 400, detail: "empty"},
+		{name: "trailing data", body: `{"id":"a","amount_micros":5} {}`, status: 400, detail: "after the JSON object"},
+		{name: "trailing garbage", body: `{"id":"a","amount_micros":5}x`, status: 400, detail: "after the JSON object"},
+		{name: "truncated", body: `{"id":"a","amount_micros":5`, status: 400, detail: "JSON"},
+		{name: "syntax error", body: `{"id":"a",}`, status: 400, detail: "not valid JSON"},
+		{name: "too large", body: `{"id":"` + strings.Repeat("a", MaxBodyBytes) + `","amount_micros":5}`, status: 413},
+		{name: "no content type", body: `{}`, contentType: "-", status: 415},
+		{name: "wrong content type", body: `{}`, contentType: "text/plain", status: 415},
+		{name: "wrong charset", body: `{}`, contentType: "application/json; charset=latin1", status: 415},
+		{name: "json-ish content type", body: `{}`, contentType: "application/jsonx", status: 415},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := jsonEvent(tt.body)
+			switch tt.contentType {
+			case "":
+			case "-":
+				delete(req.Headers, "content-type")
+			default:
+				req.Headers["content-type"] = tt.contentType
+			}
+			var dst sample
+			err := DecodeJSON(req, &dst)
+			if tt.status == 0 {
+				if err != nil {
+					t.Fatalf("DecodeJSON: %v", err)
+				}
+				return
+			}
+			var p *Problem
+			if !errors.As(err, &p) {
+				t.Fatalf("DecodeJSON = %v, want a *Problem with status %d", err, tt.status)
+			}
+			if p.Status != tt.status {
+				t.Errorf("status = %d, want %d (%s)", p.Status, tt.status, p.Detail)
+			}
+			if tt.field != "" && p.Extra["field"] != tt.field {
+				t.Errorf("field = %v, want %q (%s)", p.Extra["field"], tt.field, p.Detail)
+			}
+			if !strings.Contains(p.Detail, tt.detail) {
+				t.Errorf("detail = %q, want it to contain %q", p.Detail, tt.detail)
+			}
+		})
+	}
+}
+
+func TestDecodeJSONBase64Body(t *testing.T) {
+	req := jsonEvent(base64.StdEncoding.EncodeToString([]byte(`{"id":"a","amount_micros":7}`)))
+	req.IsBase64Encoded = true
+	var dst sample
+	if err := DecodeJSON(req, &dst); err != nil {
+		t.Fatal(err)
+	}
+	if dst.ID != "a" || dst.Amount != "7" {
+		t.Errorf("decoded %+v", dst)
+	}
+}
+
+func TestAmount(t *testing.T) {
+	const max = domain.Micros(1000)
+	tests := []struct {
+		in        string
+		allowZero bool
+		want      domain.Micros
+		ok        bool
+	}{
+		{"1", false, 1, true},
+		{"1000", false, 1000, true},
+		{"1001", false, 0, false},
+		{"0", false, 0, false},
+		{"0", true, 0, true},
+		{"-0", false, 0, false},
+		{"-5", true, 0, false},
+		{"9223372036854775807", false, 0, false},
+		{"9223372036854775808", false, 0, false},
+		{"-9223372036854775809", false, 0, false},
+		{"", false, 0, false},
+	}
+	for _, tt := range tests {
+		got, err := Amount("amount_micros", json.Number(tt.in), max, tt.allowZero)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("Amount(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		var p *Problem
+		if err != nil && (!errors.As(err, &p) || p.Status != 400) {
+			t.Errorf("Amount(%q) error %v is not a 400 problem", tt.in, err)
+		}
+	}
+}
+
+func TestProblemFor(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		typ    string
+		extra  map[string]any
+	}{
+		{"insufficient credit", fmt.Errorf("debit: %w", &domain.InsufficientCredit{Balance: 5, Requested: 9}), 402, TypeInsufficientCredit,
+			map[string]any{"balance_micros": int64(5), "requested_micros": int64(9)}},
+		{"group cap", &domain.GroupCapReached{GroupID: "research", Cap: 10, Spent: 8, Requested: 5, Period: "2026-11"}, 402, TypeGroupCapReached,
+			map[string]any{"budget_group_id": "research", "cap_micros": int64(10), "spent_micros": int64(8), "period": "2026-11"}},
+		{"not found", domain.NotFound("organization", "x"), 404, ProblemBase + "not-found", nil},
+		{"already exists", domain.Refusef(domain.RuleAlreadyExists, "taken"), 409, TypeAlreadyExists, nil},
+		{"usage conflict", domain.Refusef(domain.RuleUsageConflict, "other content"), 409, TypeUsageIDConflict, nil},
+		{"invalid", domain.Refusef(domain.RuleInvalid, "bad"), 400, TypeInvalidRequest, nil},
+		{"billing not a role", domain.ErrBillingNotARole, 400, ProblemBase + "billing-not-a-role", nil},
+		{"holder cannot leave", domain.Refusef(domain.RuleHolderCannotLeave, "transfer first"), 409, ProblemBase + "billing-holder-cannot-leave", nil},
+		{"last owner", domain.ErrLastOwner, 409, ProblemBase + "last-owner", nil},
+		{"not owner or admin", domain.ErrNotOwnerOrAdmin, 403, ProblemBase + "not-owner-or-admin", nil},
+		{"revoked", domain.ErrAgentRevoked, 401, TypeUnauthorized, nil},
+		{"timeout", context.DeadlineExceeded, 503, TypeUnavailable, nil},
+		{"other", errors.New("boom: secret table detail"), 500, TypeInternal, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := ProblemFor(tt.err)
+			if p.Status != tt.status || p.Type != tt.typ {
+				t.Fatalf("ProblemFor = %d %s, want %d %s", p.Status, p.Type, tt.status, tt.typ)
+			}
+			for k, v := range tt.extra {
+				if p.Extra[k] != v {
+					t.Errorf("%s = %v, want %v", k, p.Extra[k], v)
+				}
+			}
+			resp := ErrorResponse(context.Background(), events.APIGatewayV2HTTPRequest{RawPath: "/x"}, tt.err)
+			if resp.Headers["Content-Type"] != "application/problem+json" {
+				t.Errorf("content type %q", resp.Headers["Content-Type"])
+			}
+			if tt.status == 503 && resp.Headers["Retry-After"] == "" {
+				t.Error("503 without Retry-After")
+			}
+			if tt.status == 500 && strings.Contains(resp.Body, "secret") {
+				t.Errorf("500 leaks the error: %s", resp.Body)
+			}
+			var body map[string]any
+			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+				t.Fatal(err)
+			}
+			if body["type"] != tt.typ || body["status"] != float64(tt.status) || body["detail"] == "" || body["instance"] != "/x" {
+				t.Errorf("body = %v", body)
+			}
+		})
+	}
+}
+
+func TestRouter(t *testing.T) {
+	var rt Router
+	ok := func(name string) RouteFunc {
+		return func(_ context.Context, _ events.APIGatewayV2HTTPRequest, p Params) (events.APIGatewayV2HTTPResponse, error) {
+			return JSON(200, map[string]any{"route": name, "params": p})
+		}
+	}
+	rt.Handle("GET", "/admin/orgs/{org}", ok("get"))
+	rt.Handle("PATCH", "/admin/orgs/{org}", ok("patch"))
+	rt.Handle("DELETE", "/admin/orgs/{org}/members/{member}", ok("delete"))
+	rt.Handle("GET", "/fail", func(context.Context, events.APIGatewayV2HTTPRequest, Params) (events.APIGatewayV2HTTPResponse, error) {
+		return events.APIGatewayV2HTTPResponse{}, domain.NotFound("thing", "x")
+	})
+	tests := []struct {
+		method, path string
+		status       int
+		want, allow  string
+	}{
+		{"GET", "/admin/orgs/acme", 200, `"route":"get"`, ""},
+		{"PATCH", "/admin/orgs/acme", 200, `"org":"acme"`, ""},
+		{"DELETE", "/admin/orgs/acme/members/m%3A1", 200, `"member":"m:1"`, ""},
+		{"POST", "/admin/orgs/acme", 405, "method-not-allowed", "GET, PATCH"},
+		{"GET", "/admin/orgs/acme/", 404, "not-found", ""},
+		{"GET", "/admin/orgs", 404, "not-found", ""},
+		{"GET", "/nothing", 404, "not-found", ""},
+		{"GET", "/fail", 404, `"rule":"not_found"`, ""},
+	}
+	for _, tt := range tests {
+		req := events.APIGatewayV2HTTPRequest{RawPath: tt.path}
+		req.RequestContext.HTTP.Method = tt.method
+		req.RequestContext.HTTP.Path = tt.path
+		resp, err := rt.Serve(context.Background(), req)
+		if err != nil {
+			t.Fatalf("%s %s: Serve returned an error: %v", tt.method, tt.path, err)
+		}
+		if resp.StatusCode != tt.status || !strings.Contains(resp.Body, tt.want) || resp.Headers["Allow"] != tt.allow {
+			t.Errorf("%s %s = %d %v %s; want %d Allow=%q containing %s", tt.method, tt.path, resp.StatusCode, resp.Headers, resp.Body, tt.status, tt.allow, tt.want)
+		}
+	}
+}
+
+// TestHTTP checks that a net/http request becomes the event API Gateway
+// would send, and that the response is written back.
+func TestHTTP(t *testing.T) {
+	var got events.APIGatewayV2HTTPRequest
+	srv := httptest.NewServer(HTTP(func(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		got = req
+		if req.RawPath == "/boom" {
+			return events.APIGatewayV2HTTPResponse{}, errors.New("handler failure")
+		}
+		return events.APIGatewayV2HTTPResponse{
+			StatusCode:        201,
+			Headers:           map[string]string{"Content-Type": "application/octet-stream"},
+			MultiValueHeaders: map[string][]string{"X-Multi": {"a", "b"}},
+			Cookies:           []string{"s=1; Path=/"},
+			Body:              base64.StdEncoding.EncodeToString([]byte{0xff, 0x00, 0x01}),
+			IsBase64Encoded:   true,
+		}, nil
+	}))
+	defer srv.Close()
+
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/usage?a=1&a=2&b=x%20y", strings.NewReader(`{"id":"é"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Add("X-Thing", "one")
+	req.Header.Add("X-Thing", "two")
+	req.Header.Set("Cookie", "c1=v1; c2=v2")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+
+	if got.Version != "2.0" || got.RouteKey != "$default" || got.RequestContext.RouteKey != "$default" {
+		t.Errorf("version/route = %q %q", got.Version, got.RouteKey)
+	}
+	if got.RawPath != "/v1/usage" || got.RawQueryString != "a=1&a=2&b=x%20y" {
+		t.Errorf("path/query = %q %q", got.RawPath, got.RawQueryString)
+	}
+	if got.QueryStringParameters["a"] != "1,2" || got.QueryStringParameters["b"] != "x y" {
+		t.Errorf("query parameters = %v", got.QueryStringParameters)
+	}
+	if got.Headers["x-thing"] != "one,two" || got.Headers["content-type"] != "application/json" {
+		t.Errorf("headers = %v", got.Headers)
+	}
+	if _, ok := got.Headers["cookie"]; ok || len(got.Cookies) != 2 || got.Cookies[0] != "c1=v1" {
+		t.Errorf("cookies = %v, headers %v", got.Cookies, got.Headers)
+	}
+	h := got.RequestContext.HTTP
+	if h.Method != "POST" || h.Path != "/v1/usage" || h.SourceIP != "127.0.0.1" || got.RequestContext.RequestID == "" {
+		t.Errorf("request context = %+v", got.RequestContext)
+	}
+	if got.Body != `{"id":"é"}` || got.IsBase64Encoded {
+		t.Errorf("text body = %q base64=%v", got.Body, got.IsBase64Encoded)
+	}
+	if resp.StatusCode != 201 || string(body) != "\xff\x00\x01" || resp.Header.Values("X-Multi")[1] != "b" || resp.Header.Get("Set-Cookie") != "s=1; Path=/" {
+		t.Errorf("response = %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+
+	// A body that is not UTF-8 travels base64-encoded, as from AWS.
+	resp, err = http.Post(srv.URL+"/bin", "application/octet-stream", strings.NewReader("\xff\xfe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if b, _ := Body(got); !got.IsBase64Encoded || string(b) != "\xff\xfe" {
+		t.Errorf("binary body = %q base64=%v", got.Body, got.IsBase64Encoded)
+	}
+
+	// A handler error becomes a 500 problem, as API Gateway would answer 500.
+	resp, err = http.Get(srv.URL + "/boom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || resp.Header.Get("Content-Type") != "application/problem+json" || strings.Contains(string(body), "handler failure") {
+		t.Errorf("handler error answered %d %s", resp.StatusCode, body)
+	}
+}
