@@ -1,0 +1,295 @@
+// Package notify tells people what changed without anyone asking: it finds
+// low-balance, exhaustion and budget-group alerts in the table's stream
+// (old and new images, so the debit path writes nothing extra for them)
+// and sends them to the organization's Billing holder in Slack, and on a
+// schedule it expires due Billing transfers and announces them.
+//
+// One Lambda runs both through Notifier.Handle. Locally, where there are no
+// DynamoDB Streams, Poller turns snapshots of the same items into the same
+// stream records and runs the same code in process.
+//
+// Delivery: each alert has a once-key naming the crossing itself (not the
+// stream record), claimed with MarkOnce before the message is sent. A
+// redelivered record, or the same change seen twice, finds the key taken
+// and sends nothing. A send that fails releases its claim (Unmark) and its
+// record is reported in BatchItemFailures, so the retry sends it. Sends get
+// a deadline a little ahead of the function's, so a hung Slack call fails
+// and releases its claim before Lambda stops the function. What remains:
+// an alert is lost only if the process dies between the claim and the end
+// of the send, or the release itself fails (both logged when seen); a
+// duplicate only if Slack delivered a message but the call reported an
+// error. Claiming first keeps the common path exactly once, and the
+// release keeps failed sends retryable.
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+)
+
+// Store is what the notifier reads and writes (implemented by
+// *dynamo.Store).
+type Store interface {
+	GetOrg(ctx context.Context, orgID string) (domain.Org, error)
+	GetMember(ctx context.Context, orgID, memberID string) (domain.Member, error)
+	ListGroups(ctx context.Context, orgID string) ([]domain.BudgetGroup, error)
+	MarkOnce(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	Unmark(ctx context.Context, key string) error
+	ExpireDueTransfers(ctx context.Context) ([]domain.Transfer, error)
+}
+
+// Messenger sends a Slack direct message.
+type Messenger interface {
+	DirectMessage(ctx context.Context, slackUserID, text string) error
+}
+
+// Announcer rewrites a transfer's Slack messages after an outcome and tells
+// both parties.
+type Announcer interface {
+	AnnounceTransferOutcome(ctx context.Context, t domain.Transfer) error
+}
+
+// Slack is the Slack surface the notifier uses (implemented by
+// *slackapp.App).
+type Slack interface {
+	Messenger
+	Announcer
+}
+
+// MarkTTL is how long a once-key is remembered. It outlives a stream
+// record's 24-hour retention and any budget period, so neither a
+// redelivery nor a second crossing of a level in the same month alerts
+// again.
+const MarkTTL = 90 * 24 * time.Hour
+
+// Notifier handles stream batches and scheduled events.
+type Notifier struct {
+	store Store
+	slack Slack
+	log   *slog.Logger
+}
+
+// Option configures a Notifier.
+type Option func(*Notifier)
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(n *Notifier) { n.log = l } }
+
+// New makes a Notifier.
+func New(store Store, slack Slack, opts ...Option) *Notifier {
+	n := &Notifier{store: store, slack: slack, log: slog.Default()}
+	for _, o := range opts {
+		o(n)
+	}
+	return n
+}
+
+// ScheduleResult is the answer to a scheduled event.
+type ScheduleResult struct {
+	Expired   int `json:"expired"`
+	Announced int `json:"announced"`
+}
+
+// Handle is the Lambda entry point. It tells a DynamoDB stream batch
+// ("Records" from aws:dynamodb) from an EventBridge scheduled event and
+// refuses anything else. A stream batch answers with the records to retry
+// (the event source mapping enables ReportBatchItemFailures).
+func (n *Notifier) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		Records *[]struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
+		DetailType string `json:"detail-type"`
+		Source     string `json:"source"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("notifier: the event is not a JSON object: %w", err)
+	}
+	switch {
+	case probe.Records != nil:
+		for i, r := range *probe.Records {
+			if r.EventSource != "aws:dynamodb" {
+				return nil, fmt.Errorf("notifier: record %d comes from %q; this function handles only DynamoDB stream records (aws:dynamodb) and scheduled events", i, r.EventSource)
+			}
+		}
+		var ev events.DynamoDBEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("notifier: decode DynamoDB stream batch: %w", err)
+		}
+		return n.HandleStream(ctx, ev), nil
+	case probe.DetailType == "Scheduled Event" && probe.Source == "aws.events":
+		return n.HandleSchedule(ctx)
+	}
+	return nil, fmt.Errorf("notifier: unrecognized event (detail-type %q, source %q): want a DynamoDB stream batch (\"Records\" from aws:dynamodb) or an EventBridge \"Scheduled Event\" from aws.events", probe.DetailType, probe.Source)
+}
+
+// HandleStream sends the alerts a batch of stream records owes. Records are
+// processed in order; at the first one that fails for a reason a retry can
+// fix (Slack or the store unavailable), it and every later record (not
+// tried) are reported as failures, so that Lambda retries from there and
+// an item's alerts keep their order. A record that can never be handled
+// (a malformed image, an organization without a reachable Billing holder)
+// is logged and skipped, so it does not block the shard.
+func (n *Notifier) HandleStream(ctx context.Context, ev events.DynamoDBEvent) events.DynamoDBEventResponse {
+	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
+	for i, r := range ev.Records {
+		if err := n.handleRecord(ctx, r); err != nil {
+			n.log.ErrorContext(ctx, "notifier: stream record failed; it will be retried",
+				"event_id", r.EventID, "sequence_number", r.Change.SequenceNumber, "err", err)
+			for _, rest := range ev.Records[i:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures,
+					events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
+			}
+			break
+		}
+	}
+	return resp
+}
+
+func (n *Notifier) handleRecord(ctx context.Context, r events.DynamoDBEventRecord) error {
+	alerts, err := RecordAlerts(r)
+	if errors.Is(err, errMalformed) {
+		n.log.ErrorContext(ctx, "notifier: skipping a stream record that cannot be decoded",
+			"event_id", r.EventID, "sequence_number", r.Change.SequenceNumber, "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, a := range alerts {
+		if err := n.deliver(ctx, a); err != nil {
+			return fmt.Errorf("%s alert for %s: %w", a.Kind, a.OrgID, err)
+		}
+	}
+	return nil
+}
+
+// errUndeliverable marks an alert nobody can receive; retrying cannot help.
+var errUndeliverable = errors.New("undeliverable")
+
+func (n *Notifier) deliver(ctx context.Context, a Alert) error {
+	first, err := n.store.MarkOnce(ctx, a.Key(), MarkTTL)
+	if err != nil {
+		return fmt.Errorf("claim once-key %s: %w", a.Key(), err)
+	}
+	if !first {
+		return nil // sent before: a redelivery, or the same change seen twice
+	}
+	slackUser, text, err := n.compose(ctx, a)
+	if errors.Is(err, errUndeliverable) {
+		// Nobody can receive it and a retry cannot change that; the claim
+		// stays so the record is not tried again.
+		n.log.WarnContext(ctx, "notifier: alert not sent", "key", a.Key(), "err", err)
+		return nil
+	}
+	if err == nil {
+		sendCtx, cancel := sendContext(ctx)
+		err = n.slack.DirectMessage(sendCtx, slackUser, text)
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("send Slack message: %w", err)
+		}
+	}
+	if err != nil {
+		n.release(ctx, a.Key())
+		return err
+	}
+	// Lower spend levels this alert made stale (see SpendCrossing).
+	for _, k := range a.Keys[1:] {
+		if _, err := n.store.MarkOnce(ctx, k, MarkTTL); err != nil {
+			n.log.WarnContext(ctx, "notifier: could not record a stale spend level", "key", k, "err", err)
+		}
+	}
+	return nil
+}
+
+// sendMargin is the time kept after a send's deadline to release its claim
+// before the function's own deadline.
+const sendMargin = 2 * time.Second
+
+func sendContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-sendMargin))
+	}
+	return context.WithCancel(ctx)
+}
+
+// release frees a claim after a failed send, so the retried record sends
+// the alert. It runs even when ctx is done, which is when sends fail.
+func (n *Notifier) release(ctx context.Context, key string) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendMargin)
+	defer cancel()
+	if err := n.store.Unmark(rctx, key); err != nil {
+		n.log.ErrorContext(ctx, "notifier: could not release the once-key of a failed alert; a retry will not send it", "key", key, "err", err)
+	}
+}
+
+// compose finds the Billing holder's Slack identity and writes the text.
+func (n *Notifier) compose(ctx context.Context, a Alert) (slackUser, text string, err error) {
+	org, err := n.store.GetOrg(ctx, a.OrgID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return "", "", fmt.Errorf("%w: organization %s does not exist", errUndeliverable, a.OrgID)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read organization %s: %w", a.OrgID, err)
+	}
+	holder, err := n.store.GetMember(ctx, org.ID, org.BillingHolderID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return "", "", fmt.Errorf("%w: Billing holder %s of %s does not exist", errUndeliverable, org.BillingHolderID, org.ID)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read Billing holder of %s: %w", org.ID, err)
+	}
+	if holder.SlackUserID == "" {
+		return "", "", fmt.Errorf("%w: Billing holder %s of %s has no Slack identity", errUndeliverable, holder.ID, org.ID)
+	}
+	var group string
+	if a.Kind == KindSpend {
+		groups, err := n.store.ListGroups(ctx, org.ID)
+		if err != nil {
+			return "", "", fmt.Errorf("read budget groups of %s: %w", org.ID, err)
+		}
+		for _, g := range groups {
+			if g.ID == a.GroupID {
+				group = g.Name
+			}
+		}
+	}
+	return holder.SlackUserID, Text(org, a, group), nil
+}
+
+// HandleSchedule expires every pending transfer past its stored expiry and
+// announces each one (rewriting its Slack messages and telling both
+// parties). This handler is the only one that announces expiries; the
+// stream's transfer records are ignored.
+//
+// The store returns a transfer only from the sweep that closed it, so an
+// announcement that fails is not retried by a later sweep. The error is
+// returned for the function's error metric and alarm; the stale buttons
+// it leaves are harmless, since a click on a closed transfer answers with
+// its current state.
+func (n *Notifier) HandleSchedule(ctx context.Context) (ScheduleResult, error) {
+	expired, err := n.store.ExpireDueTransfers(ctx)
+	res := ScheduleResult{Expired: len(expired)}
+	if err != nil {
+		// Some may have been closed before the failure; announce those.
+		err = fmt.Errorf("notifier: expire due transfers: %w", err)
+	}
+	errs := []error{err}
+	for _, t := range expired {
+		if aerr := n.slack.AnnounceTransferOutcome(ctx, t); aerr != nil {
+			errs = append(errs, fmt.Errorf("notifier: announce expiry of transfer %s of %s: %w", t.ID, t.OrgID, aerr))
+			continue
+		}
+		res.Announced++
+	}
+	return res, errors.Join(errs...)
+}
