@@ -1,0 +1,192 @@
+// Package slackapp is the Slack surface of the product: the /billing and
+// /credit slash commands, the Transfer Billing Role modal, the Accept,
+// Decline and Cancel buttons of a transfer, and the App Home tab
+// "My Credit".
+//
+// Every request is verified against the signing secret before anything
+// else. Every Web API call happens inside the handler, before it returns:
+// on Lambda nothing runs after the answer. The rules themselves live in
+// internal/domain and are enforced by the store; this package resolves who
+// acts from their Slack identity, calls the store, and words the outcome.
+package slackapp
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/slack-go/slack"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/dynamo"
+)
+
+// Paths the app answers, relative to the API's base URL.
+const (
+	PathCommands     = "/slack/commands"
+	PathInteractions = "/slack/interactions"
+	PathEvents       = "/slack/events"
+)
+
+// maxBody bounds what is read from a request. Slack's payloads are far
+// smaller; anything this large is not from Slack.
+const maxBody = 1 << 20
+
+// Store is what the Slack app needs from the store (internal/dynamo).
+type Store interface {
+	Memberships(ctx context.Context, slackTeamID, slackUserID string) ([]dynamo.Membership, error)
+	GetOrg(ctx context.Context, orgID string) (domain.Org, error)
+	GetPool(ctx context.Context, orgID string) (domain.Pool, error)
+	GetMember(ctx context.Context, orgID, memberID string) (domain.Member, error)
+	ListMembers(ctx context.Context, orgID string) ([]domain.Member, error)
+
+	EligibleRecipients(ctx context.Context, orgID, actorID string) ([]domain.Member, error)
+	RequestTransfer(ctx context.Context, orgID, actorID, recipientID string) (domain.Transfer, error)
+	AcceptTransfer(ctx context.Context, orgID, transferID, actorID string) (domain.Transfer, error)
+	DeclineTransfer(ctx context.Context, orgID, transferID, actorID string) (domain.Transfer, error)
+	CancelTransfer(ctx context.Context, orgID, transferID, actorID string) (domain.Transfer, error)
+	GetTransfer(ctx context.Context, orgID, transferID string) (domain.Transfer, error)
+	PendingTransfer(ctx context.Context, orgID string) (*domain.Transfer, error)
+	SetTransferMessages(ctx context.Context, orgID, transferID string, recipient, initiator domain.Message) error
+
+	ReadAudit(ctx context.Context, orgID, actorID string, limit int) ([]domain.AuditEntry, error)
+	GroupStatuses(ctx context.Context, orgID, period string) ([]domain.GroupStatus, error)
+	CreateGroup(ctx context.Context, g domain.BudgetGroup, actor *domain.Member) (domain.BudgetGroup, bool, error)
+	SetGroupCap(ctx context.Context, orgID, groupID string, cap domain.Micros, actor *domain.Member) (domain.BudgetGroup, error)
+	SetAgentGroup(ctx context.Context, orgID, agentID, groupID string, actor *domain.Member) (domain.Agent, error)
+	SetRole(ctx context.Context, orgID string, actor *domain.Member, memberID string, role domain.Role) (domain.Member, error)
+	Leave(ctx context.Context, orgID, memberID string) error
+	DailyUsage(ctx context.Context, orgID string, days int) ([]dynamo.DayUsage, error)
+	MarkOnce(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// Config wires the app.
+type Config struct {
+	Store         Store
+	Slack         *slack.Client
+	SigningSecret string
+	// Now is the clock for the signature window and the budget period.
+	// slack-go's verifier also checks the window against the wall clock,
+	// so Now must stay close to real time.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// App answers Slack's requests.
+type App struct {
+	store  Store
+	slack  *slack.Client
+	secret string
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// New makes the app.
+func New(cfg Config) *App {
+	a := &App{store: cfg.Store, slack: cfg.Slack, secret: cfg.SigningSecret, now: cfg.Now, log: cfg.Logger}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	return a
+}
+
+// Handle answers one request from Slack, delivered by API Gateway (HTTP
+// API, payload 2.0). The signature is checked first; a request that fails
+// it is answered 401 and changes nothing.
+func (a *App) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	path := req.RawPath
+	if path == "" {
+		path = req.RequestContext.HTTP.Path
+	}
+	path = strings.TrimSuffix(path, "/")
+	if path != PathCommands && path != PathInteractions && path != PathEvents {
+		return plain(http.StatusNotFound, "not found"), nil
+	}
+	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
+		return plain(http.StatusMethodNotAllowed, "Slack requests are POSTs"), nil
+	}
+	body, err := rawBody(req)
+	if err != nil {
+		return plain(http.StatusBadRequest, err.Error()), nil
+	}
+	if err := a.verify(req.Headers, body); err != nil {
+		a.log.WarnContext(ctx, "slack request refused", "path", path, "reason", err.Error())
+		return plain(http.StatusUnauthorized, err.Error()), nil
+	}
+	switch path {
+	case PathCommands:
+		return a.handleCommand(ctx, body), nil
+	case PathInteractions:
+		return a.handleInteraction(ctx, body), nil
+	default:
+		return a.handleEvent(ctx, body), nil
+	}
+}
+
+// rawBody returns the bytes Slack signed: API Gateway base64-encodes some
+// bodies, and the signature is over the original.
+func rawBody(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	if len(req.Body) > maxBody*4/3+4 {
+		return nil, errors.New("request body too large")
+	}
+	if !req.IsBase64Encoded {
+		return []byte(req.Body), nil
+	}
+	b, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, errors.New("request body is not valid base64")
+	}
+	return b, nil
+}
+
+func plain(status int, text string) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "text/plain; charset=utf-8"},
+		Body:       text,
+	}
+}
+
+func jsonResponse(v any) events.APIGatewayV2HTTPResponse {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return plain(http.StatusInternalServerError, "could not encode the answer")
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: http.StatusOK,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       string(b),
+	}
+}
+
+// ack is an empty 200: Slack needs nothing more.
+func ack() events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusOK}
+}
+
+// ephemeral answers a slash command with a message only the user sees.
+func ephemeral(text string) events.APIGatewayV2HTTPResponse {
+	return jsonResponse(map[string]string{"response_type": "ephemeral", "text": text})
+}
+
+// refusalText is what a person is told when an operation fails: the rule's
+// own message for a refusal, an honest "try again" for anything else.
+func (a *App) refusalText(ctx context.Context, op string, err error) string {
+	if r, ok := errors.AsType[*domain.Refusal](err); ok {
+		return r.Message
+	}
+	a.log.ErrorContext(ctx, "slack operation failed", "op", op, "err", err)
+	if errors.Is(err, dynamo.ErrUnavailable) {
+		return "The service is busy right now and nothing was changed. Please try again in a moment."
+	}
+	return "Something went wrong on our side and nothing was changed. Please try again in a moment."
+}

@@ -1,0 +1,56 @@
+package slackapp
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+)
+
+// ParseCredits reads an amount of credits as a person types it ("1500",
+// "12.5", "0.000001") into micro-credits, exactly, with integer
+// arithmetic. At most six decimals; no sign, exponent or separators; at
+// most domain.MaxCapMicros.
+func ParseCredits(s string) (domain.Micros, error) {
+	s = strings.TrimSpace(s)
+	bad := func() (domain.Micros, error) {
+		return 0, fmt.Errorf("%q is not an amount of credits: write digits with at most 6 decimals, like 1500 or 12.75", s)
+	}
+	whole, frac, hasDot := strings.Cut(s, ".")
+	if whole == "" && frac == "" || hasDot && frac == "" {
+		return bad()
+	}
+	if len(frac) > 6 {
+		return 0, fmt.Errorf("%q has more than 6 decimals; one micro-credit (0.000001) is the smallest amount", s)
+	}
+	if whole == "" {
+		whole = "0"
+	}
+	maxCredits := int64(domain.MaxCapMicros / domain.MicrosPerCredit)
+	var w int64
+	for _, c := range whole {
+		if c < '0' || c > '9' {
+			return bad()
+		}
+		w = w*10 + int64(c-'0')
+		if w > maxCredits {
+			return 0, fmt.Errorf("%q is more than the maximum of %s credits", s, domain.MaxCapMicros.Credits())
+		}
+	}
+	var f int64
+	for i := 0; i < 6; i++ {
+		f *= 10
+		if i < len(frac) {
+			c := frac[i]
+			if c < '0' || c > '9' {
+				return bad()
+			}
+			f += int64(c - '0')
+		}
+	}
+	v := domain.Micros(w)*domain.MicrosPerCredit + domain.Micros(f)
+	if v > domain.MaxCapMicros {
+		return 0, fmt.Errorf("%q is more than the maximum of %s credits", s, domain.MaxCapMicros.Credits())
+	}
+	return v, nil
+}

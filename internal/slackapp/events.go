@@ -1,0 +1,40 @@
+package slackapp
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// handleEvent answers the Events API: the URL check when the app is
+// configured, and app_home_opened, which publishes My Credit. Slack
+// retries an event it got no 200 for; publishing again is harmless.
+func (a *App) handleEvent(ctx context.Context, body []byte) events.APIGatewayV2HTTPResponse {
+	// The signing secret already proved the sender; the deprecated
+	// verification token is not used.
+	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+	if err != nil {
+		return plain(400, "malformed event")
+	}
+	switch ev.Type {
+	case slackevents.URLVerification:
+		ch, ok := ev.Data.(*slackevents.EventsAPIURLVerificationEvent)
+		if !ok {
+			return plain(400, "malformed url_verification")
+		}
+		return jsonResponse(map[string]string{"challenge": ch.Challenge})
+	case slackevents.CallbackEvent:
+		if home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok && (home.Tab == "" || home.Tab == "home") {
+			preferred := ""
+			if home.View != nil {
+				preferred = home.View.PrivateMetadata
+			}
+			if err := a.publishHome(ctx, ev.TeamID, home.User, preferred); err != nil {
+				a.log.ErrorContext(ctx, "publish home", "team", ev.TeamID, "user", home.User, "err", err)
+			}
+		}
+	}
+	return ack()
+}
