@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/dynamo"
 )
 
 func jsonEvent(body string) events.APIGatewayV2HTTPRequest {
@@ -328,5 +329,12 @@ func TestHTTP(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 500 || resp.Header.Get("Content-Type") != "application/problem+json" || strings.Contains(string(body), "handler failure") {
 		t.Errorf("handler error answered %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestUnavailableIs503(t *testing.T) {
+	p := ProblemFor(fmt.Errorf("debit: %w", dynamo.ErrUnavailable))
+	if p.Status != 503 || p.Type != TypeUnavailable || p.Header["Retry-After"] == "" {
+		t.Errorf("ProblemFor(ErrUnavailable) = %+v", p)
 	}
 }

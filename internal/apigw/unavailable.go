@@ -1,11 +1,12 @@
 package apigw
 
-import "errors"
+import (
+	"errors"
 
-// TODO(store): replace with errors.Is(err, dynamo.ErrUnavailable) once
-// internal/dynamo declares it. The store wraps infrastructure failures
-// that survived its retries (throttling, conflicts, timeouts) in
-// dynamo.ErrUnavailable; they are answered 503 with Retry-After.
-var errUnavailablePlaceholder = errors.New("unavailable")
+	"github.com/orgcredit/orgcredit/internal/dynamo"
+)
 
-func isUnavailable(err error) bool { return errors.Is(err, errUnavailablePlaceholder) }
+// isUnavailable reports an infrastructure failure that survived the
+// store's retries (throttling, transaction conflicts, timeouts): it is
+// answered 503 with Retry-After, and the same request is safe to retry.
+func isUnavailable(err error) bool { return errors.Is(err, dynamo.ErrUnavailable) }

@@ -1,0 +1,248 @@
+// Package agentapi is the agent API: AI agents report usage, which is
+// debited from their organization's credit pool, and read the balance.
+//
+//	POST /v1/usage    {"id","amount_micros","kind","occurred_at"} → the usage record
+//	GET  /v1/balance  → the pool balance and the agent's budget group
+//
+// The organization and the agent come only from the bearer token. The API
+// is described by openapi.yaml (OpenAPI 3.1), which the tests check the
+// handler against.
+package agentapi
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orgcredit/orgcredit/internal/apigw"
+	"github.com/orgcredit/orgcredit/internal/domain"
+)
+
+// OpenAPI is the OpenAPI 3.1 document of this API.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+// Store is what the agent API needs of the store (internal/dynamo).
+type Store interface {
+	// AgentByToken finds the agent a token belongs to; domain.ErrNotFound
+	// for an unknown token, domain.ErrAgentRevoked for a revoked agent.
+	AgentByToken(ctx context.Context, token string) (domain.Agent, error)
+	Debit(ctx context.Context, agent domain.Agent, e domain.UsageEvent) (domain.DebitResult, error)
+	Balance(ctx context.Context, agent domain.Agent) (domain.Pool, *domain.GroupStatus, error)
+}
+
+// API serves the agent API.
+type API struct {
+	store  Store
+	tokens *tokenCache
+	router apigw.Router
+}
+
+// Option configures an API.
+type Option func(*API)
+
+// WithTokenTTL sets how long a token lookup is trusted, and so how long a
+// revoked token may still debit. It is capped at MaxTokenTTL.
+func WithTokenTTL(d time.Duration) Option {
+	return func(a *API) { a.tokens.ttl = min(d, MaxTokenTTL) }
+}
+
+// WithClock sets the clock of the token cache (tests).
+func WithClock(now func() time.Time) Option {
+	return func(a *API) { a.tokens.now = now }
+}
+
+// New makes the agent API over store.
+func New(store Store, opts ...Option) *API {
+	a := &API{store: store}
+	a.tokens = newTokenCache(func(ctx context.Context, token string) (domain.Agent, error) {
+		return a.store.AgentByToken(ctx, token)
+	}, DefaultTokenTTL, time.Now)
+	for _, o := range opts {
+		o(a)
+	}
+	a.router.Handle(http.MethodPost, "/v1/usage", a.authed(a.postUsage))
+	a.router.Handle(http.MethodGet, "/v1/balance", a.authed(a.getBalance))
+	return a
+}
+
+// Handle is the Lambda handler: one API Gateway HTTP API event in, one
+// response out. It never returns an error.
+func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return a.router.Serve(ctx, req)
+}
+
+type agentFunc func(ctx context.Context, req events.APIGatewayV2HTTPRequest, agent domain.Agent) (events.APIGatewayV2HTTPResponse, error)
+
+// authed resolves the bearer token to its agent before f runs.
+func (a *API) authed(f agentFunc) apigw.RouteFunc {
+	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest, _ apigw.Params) (events.APIGatewayV2HTTPResponse, error) {
+		token, ok := apigw.BearerToken(req)
+		if !ok {
+			return unauthorized("", "Send the agent's token as \"Authorization: Bearer <token>\"."), nil
+		}
+		if !domain.LooksLikeToken(token) {
+			return unauthorized("invalid_token", "The bearer token is malformed: agent tokens start with \""+domain.TokenPrefix+"\" followed by 43 characters. Send the token exactly as it was shown when the agent was created."), nil
+		}
+		agent, err := a.tokens.lookup(ctx, token)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+			return unauthorized("invalid_token", "The bearer token is not known. Send the token that was shown when the agent was created, or ask an operator for a new agent."), nil
+		case errors.Is(err, domain.ErrAgentRevoked):
+			return unauthorized("invalid_token", "The agent's token was revoked. Ask an operator for a new agent."), nil
+		case err != nil:
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		resp, err := f(ctx, req, agent)
+		if errors.Is(err, domain.ErrAgentRevoked) {
+			// Revoked after the cache was filled: forget it now.
+			a.tokens.forget(token)
+		}
+		return resp, err
+	}
+}
+
+func unauthorized(code, detail string) events.APIGatewayV2HTTPResponse {
+	challenge := `Bearer realm="orgcredit"`
+	if code != "" {
+		challenge += `, error="` + code + `"`
+	}
+	return apigw.ProblemResponse(apigw.Problem{Type: apigw.TypeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized,
+		Detail: detail, Header: map[string]string{"WWW-Authenticate": challenge}})
+}
+
+// usageRequest is the body of POST /v1/usage. There is no field for the
+// organization: it comes from the token.
+type usageRequest struct {
+	ID           string      `json:"id,required"`
+	AmountMicros json.Number `json:"amount_micros,required"`
+	Kind         string      `json:"kind"`
+	OccurredAt   string      `json:"occurred_at"`
+}
+
+// UsageResponse is the answer to POST /v1/usage, the same for the first
+// delivery and every duplicate except for Duplicate.
+type UsageResponse struct {
+	ID              string  `json:"id"`
+	AgentID         string  `json:"agent_id"`
+	BudgetGroupID   *string `json:"budget_group_id"`
+	AmountMicros    int64   `json:"amount_micros"`
+	Kind            string  `json:"kind"`
+	Period          string  `json:"period"`
+	OccurredAt      string  `json:"occurred_at"`
+	RecordedAt      string  `json:"recorded_at"`
+	BalanceMicros   int64   `json:"balance_micros"`
+	RemainingMicros *int64  `json:"remaining_micros"`
+	Duplicate       bool    `json:"duplicate"`
+}
+
+// maxKindLen bounds "kind", as domain.UsageEvent.Validate does.
+const maxKindLen = 64
+
+// postUsage debits one usage event. The first delivery and every duplicate
+// are answered 200 with the same body, except "duplicate": a retry cannot
+// tell "my first try was lost" from "my first try succeeded", and need
+// not.
+func (a *API) postUsage(ctx context.Context, req events.APIGatewayV2HTTPRequest, agent domain.Agent) (events.APIGatewayV2HTTPResponse, error) {
+	var in usageRequest
+	if err := apigw.DecodeJSON(req, &in); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if err := domain.ValidateID("usage", in.ID); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, apigw.BadRequest("id", "%s.", strings.TrimSuffix(err.Error(), "."))
+	}
+	amount, err := apigw.Amount("amount_micros", in.AmountMicros, domain.MaxUsageMicros, false)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	e := domain.UsageEvent{ID: in.ID, Amount: amount, Kind: in.Kind}
+	if len(in.Kind) > maxKindLen {
+		return events.APIGatewayV2HTTPResponse{}, apigw.BadRequest("kind", "\"kind\" must be at most %d characters.", maxKindLen)
+	}
+	if in.OccurredAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, in.OccurredAt)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, apigw.BadRequest("occurred_at",
+				"\"occurred_at\" must be an RFC 3339 time such as \"2026-11-03T14:05:00Z\", got %q.", in.OccurredAt)
+		}
+		e.OccurredAt = t
+	}
+	if err := e.Validate(); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	res, err := a.store.Debit(ctx, agent, e)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	u := res.Usage
+	out := UsageResponse{
+		ID:            u.ID,
+		AgentID:       u.AgentID,
+		BudgetGroupID: optional(u.BudgetGroupID),
+		AmountMicros:  int64(u.Amount),
+		Kind:          u.Kind,
+		Period:        u.Period,
+		OccurredAt:    timestamp(u.OccurredAt),
+		RecordedAt:    timestamp(u.RecordedAt),
+		BalanceMicros: int64(res.Balance),
+		Duplicate:     res.Duplicate,
+	}
+	if res.Group != nil {
+		r := int64(res.Group.Remaining)
+		out.RemainingMicros = &r
+	}
+	return apigw.JSON(http.StatusOK, out)
+}
+
+// BalanceResponse is the answer to GET /v1/balance.
+type BalanceResponse struct {
+	OrgID         string        `json:"org_id"`
+	AgentID       string        `json:"agent_id"`
+	BalanceMicros int64         `json:"balance_micros"`
+	BudgetGroup   *GroupBalance `json:"budget_group"`
+}
+
+// GroupBalance is the agent's budget group in the current period.
+type GroupBalance struct {
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	CapMicros       int64  `json:"cap_micros"`
+	SpentMicros     int64  `json:"spent_micros"`
+	RemainingMicros int64  `json:"remaining_micros"`
+	Period          string `json:"period"`
+}
+
+func (a *API) getBalance(ctx context.Context, req events.APIGatewayV2HTTPRequest, agent domain.Agent) (events.APIGatewayV2HTTPResponse, error) {
+	pool, group, err := a.store.Balance(ctx, agent)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	out := BalanceResponse{OrgID: agent.OrgID, AgentID: agent.ID, BalanceMicros: int64(pool.Balance)}
+	if group != nil {
+		out.BudgetGroup = &GroupBalance{
+			ID:              group.Group.ID,
+			Name:            group.Group.Name,
+			CapMicros:       int64(group.Group.Cap),
+			SpentMicros:     int64(group.Spent),
+			RemainingMicros: int64(group.Remaining),
+			Period:          group.Period,
+		}
+	}
+	return apigw.JSON(http.StatusOK, out)
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

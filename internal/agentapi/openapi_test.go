@@ -1,0 +1,111 @@
+package agentapi
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+)
+
+func loadOpenAPI(t *testing.T) routers.Router {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(OpenAPI)
+	if err != nil {
+		t.Fatalf("load openapi.yaml: %v", err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Errorf("openapi = %q, want 3.1.0", doc.OpenAPI)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("openapi.yaml is not valid: %v", err)
+	}
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return router
+}
+
+// TestOpenAPI sends real requests through the handler and checks each
+// request and answer against openapi.yaml: every success and every
+// problem the API answers must be one the document describes.
+func TestOpenAPI(t *testing.T) {
+	router := loadOpenAPI(t)
+	f := newFixture(t)
+	f.agent("acme", "revoked-bot", "research")
+	if err := f.store.RevokeAgent(f.ctx, "acme", "revoked-bot", nil); err != nil {
+		t.Fatal(err)
+	}
+	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true}
+
+	type exchange struct {
+		name          string
+		req           *http.Request
+		validRequest  bool // the document must accept the request too
+		invalidBefore bool // the document must refuse the request (it describes the input rule)
+		status        int
+	}
+	good := []exchange{
+		{name: "debit", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o1","amount_micros":1500000,"kind":"conversation","occurred_at":"2026-11-03T13:00:00.5+01:00"}`), validRequest: true, status: 200},
+		{name: "duplicate", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o1","amount_micros":1500000,"kind":"conversation","occurred_at":"2026-11-03T13:00:00.5+01:00"}`), validRequest: true, status: 200},
+		{name: "debit without group", req: request("POST", "/v1/usage", f.tokens["free-bot"], "application/json; charset=utf-8", `{"id":"o2","amount_micros":1}`), validRequest: true, status: 200},
+		{name: "balance", req: request("GET", "/v1/balance", f.tokens["research-bot"], "", ""), validRequest: true, status: 200},
+		{name: "balance without group", req: request("GET", "/v1/balance", f.tokens["free-bot"], "", ""), validRequest: true, status: 200},
+		{name: "conflict", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o1","amount_micros":2}`), validRequest: true, status: 409},
+		{name: "cap reached", req: request("POST", "/v1/usage", f.tokens["support-bot"], "application/json", `{"id":"o3","amount_micros":20000001}`), validRequest: true, status: 402},
+		{name: "insufficient credit", req: request("POST", "/v1/usage", f.tokens["globex-bot"], "application/json", `{"id":"o4","amount_micros":10000001}`), validRequest: true, status: 402},
+		{name: "revoked", req: request("GET", "/v1/balance", f.tokens["revoked-bot"], "", ""), status: 401},
+		{name: "no token", req: request("GET", "/v1/balance", "", "", ""), status: 401},
+		{name: "unknown field", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o5","amount_micros":1,"org_id":"globex"}`), invalidBefore: true, status: 400},
+		{name: "case variant", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"ID":"o5","amount_micros":1}`), invalidBefore: true, status: 400},
+		{name: "zero", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o5","amount_micros":0}`), invalidBefore: true, status: 400},
+		{name: "over max", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o5","amount_micros":1000000000001}`), invalidBefore: true, status: 400},
+		{name: "fraction", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o5","amount_micros":1.5}`), invalidBefore: true, status: 400},
+		{name: "bad id", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"a#b","amount_micros":1}`), invalidBefore: true, status: 400},
+		{name: "bad time", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o5","amount_micros":1,"occurred_at":"soon"}`), invalidBefore: true, status: 400},
+		{name: "missing amount", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o5"}`), invalidBefore: true, status: 400},
+		{name: "too large", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o5","amount_micros":1,"kind":"`+strings.Repeat("k", 70000)+`"}`), invalidBefore: true, status: 413},
+		{name: "content type", req: request("POST", "/v1/usage", f.tokens["research-bot"], "text/plain", `{"id":"o5","amount_micros":1}`), invalidBefore: true, status: 415},
+	}
+	for _, ex := range good {
+		t.Run(ex.name, func(t *testing.T) {
+			body, _ := io.ReadAll(ex.req.Body)
+			ex.req.Body = io.NopCloser(bytes.NewReader(body))
+			route, params, err := router.FindRoute(ex.req)
+			if err != nil {
+				t.Fatalf("the document has no route for %s %s: %v", ex.req.Method, ex.req.URL, err)
+			}
+			in := &openapi3filter.RequestValidationInput{Request: ex.req, PathParams: params, Route: route, Options: opts}
+			reqErr := openapi3filter.ValidateRequest(context.Background(), in)
+			if ex.validRequest && reqErr != nil {
+				t.Errorf("the document refuses a request the API accepts: %v", reqErr)
+			}
+			if ex.invalidBefore && reqErr == nil {
+				t.Errorf("the document accepts a request the API refuses with %d", ex.status)
+			}
+
+			ex.req.Body = io.NopCloser(bytes.NewReader(body))
+			resp := f.do(ex.req)
+			if resp.StatusCode != ex.status {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, ex.status, resp.Body)
+			}
+			h := http.Header{}
+			for k, v := range resp.Headers {
+				h.Set(k, v)
+			}
+			out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: resp.StatusCode, Header: h, Options: opts}
+			out.SetBodyBytes([]byte(resp.Body))
+			if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+				t.Errorf("the answer does not match the document: %v\n%s", err, resp.Body)
+			}
+		})
+	}
+}
