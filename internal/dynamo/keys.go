@@ -55,6 +55,7 @@ const (
 func teamGSI(team string) string            { return "TEAM#" + team }
 func slackUserGSI(team, user string) string { return "SLACKUSER#" + team + "#" + user }
 func ledgerGSI(org string) string           { return "LEDGER#" + org }
+func historyGSI(org string) string          { return "TRANSFERS#" + org }
 
 // pendingGSI is the GSI1 partition of pending transfers, sorted by expiry,
 // so the sweeper finds due ones with one query. A transfer leaves it (its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -405,18 +406,20 @@ func (s *Store) depart(ctx context.Context, orgID string, actor *domain.Member, 
 		orgCond := "billing_holder <> :m AND owner_count = :oc"
 		orgVals := map[string]types.AttributeValue{":m": str(memberID), ":oc": num(int64(org.OwnerCount))}
 		if org.PendingTransferID == "" {
-			orgCond += " AND attribute_not_exists(pending_transfer_id)"
+			orgCond += " AND " + noPending
+			orgVals[":none"] = str("")
 		} else {
 			orgCond += " AND pending_transfer_id = :p"
 			orgVals[":p"] = str(org.PendingTransferID)
 		}
 		var sets []string
 		if m.Role == domain.RoleOwner {
-			sets = append(sets, "SET owner_count = :ocn")
+			sets = append(sets, "owner_count = :ocn")
 			orgVals[":ocn"] = num(int64(org.OwnerCount - 1))
 		}
 		if invalidated != nil {
-			sets = append(sets, "REMOVE pending_transfer_id, pending_expiry_ms")
+			sets = append(sets, releaseLock)
+			orgVals[":none"], orgVals[":zero"] = str(""), num(0)
 		}
 		items := []types.TransactWriteItem{
 			update{key: key(orgPK(orgID), memberSK(memberID)), expr: "SET #s = :st", cond: "#s = :active AND #r = :role",
@@ -424,7 +427,7 @@ func (s *Store) depart(ctx context.Context, orgID string, actor *domain.Member, 
 				vals:  map[string]types.AttributeValue{":st": str(string(status)), ":active": str(string(domain.MemberActive)), ":role": str(string(m.Role))}}.item(),
 		}
 		if len(sets) > 0 {
-			items = append(items, update{key: key(orgPK(orgID), skOrg), expr: joinClauses(sets), cond: orgCond, vals: orgVals}.item())
+			items = append(items, update{key: key(orgPK(orgID), skOrg), expr: "SET " + strings.Join(sets, ", "), cond: orgCond, vals: orgVals}.item())
 		} else {
 			items = append(items, check(key(orgPK(orgID), skOrg), orgCond, orgVals))
 		}
@@ -438,7 +441,7 @@ func (s *Store) depart(ctx context.Context, orgID string, actor *domain.Member, 
 			if status == domain.MemberRemoved {
 				reason = m.Describe() + " was removed from the organization."
 			}
-			items = append(items, s.closeTransferItems(*invalidated, domain.TransferInvalidated, reason, actorID, now, false)...)
+			items = append(items, s.closeTransferItems(*invalidated, domain.TransferInvalidated, reason, actorID, now, true)...)
 		}
 		err = s.transact(ctx, items)
 		var tc *txCanceled
@@ -448,15 +451,4 @@ func (s *Store) depart(ctx context.Context, orgID string, actor *domain.Member, 
 		return err
 	}
 	return raced("leave")
-}
-
-func joinClauses(cs []string) string {
-	out := ""
-	for i, c := range cs {
-		if i > 0 {
-			out += " "
-		}
-		out += c
-	}
-	return out
 }

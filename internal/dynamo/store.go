@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,6 +41,8 @@ type Store struct {
 	// entry is refreshed and the debit retried.
 	capsMu sync.Mutex
 	caps   map[string]domain.BudgetGroup
+
+	auditSeq atomic.Int64
 }
 
 // Option configures a Store.
@@ -322,8 +325,11 @@ func (s *Store) withTable(items []types.TransactWriteItem) []types.TransactWrite
 // change it records.
 func (s *Store) auditPut(org string, at time.Time, actor string, action domain.Action, target, before, after, detail string) types.TransactWriteItem {
 	id := newID("au_", at)
+	// The sequence orders entries written at the same instant (several in
+	// one transaction, or a coarse clock) in the order they were made.
+	seq := s.auditSeq.Add(1)
 	return putNew(marshal(auditItem{
-		PK: auditPK(org), SK: fmtTime(at) + "#" + id, Type: typeAudit,
+		PK: auditPK(org), SK: fmt.Sprintf("%s#%012d#%s", fmtTime(at), seq%1e12, id), Type: typeAudit,
 		OrgID: org, ID: id, At: fmtTime(at), Actor: actor, Action: string(action),
 		Target: target, Before: before, After: after, Detail: detail,
 	}))

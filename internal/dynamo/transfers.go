@@ -18,6 +18,14 @@ import (
 // removes it in the same transaction that closes the transfer. So at most
 // one transfer is pending per organization, whatever runs concurrently.
 
+// The lock is released by setting it empty rather than removing it: the
+// embedded back end does not implement REMOVE, and an empty id reads the
+// same. Conditions accept both an absent and an empty lock.
+const (
+	noPending   = "(attribute_not_exists(pending_transfer_id) OR pending_transfer_id = :none)"
+	releaseLock = "pending_transfer_id = :none, pending_expiry_ms = :zero"
+)
+
 // GetTransfer reads a transfer.
 func (s *Store) GetTransfer(ctx context.Context, orgID, transferID string) (domain.Transfer, error) {
 	it, ok, err := getItem[transferItem](ctx, s, orgPK(orgID), transferSK(transferID))
@@ -105,9 +113,11 @@ func (s *Store) RequestTransfer(ctx context.Context, orgID, actorID, recipientID
 		lockVals := map[string]types.AttributeValue{
 			":t": str(t.ID), ":exp": num(millis(t.ExpiresAt)), ":actor": str(actorID),
 		}
-		lockCond := "billing_holder = :actor AND attribute_not_exists(pending_transfer_id)"
+		lockCond := "billing_holder = :actor AND " + noPending
 		var items []types.TransactWriteItem
-		if pending != nil {
+		if pending == nil {
+			lockVals[":none"] = str("")
+		} else {
 			// The pending one has expired: this request replaces it and
 			// closes it as expired in the same transaction.
 			lockCond = "billing_holder = :actor AND pending_transfer_id = :old AND pending_expiry_ms <= :now"
@@ -173,14 +183,18 @@ func (s *Store) closeTransferItems(t domain.Transfer, status domain.TransferStat
 		expr += ", reason = :reason"
 		vals[":reason"] = str(reason)
 	}
-	expr += " REMOVE GSI1PK, GSI1SK"
+	// Closed transfers leave the index of pending ones for the
+	// organization's transfer history.
+	expr += ", GSI1PK = :hpk, GSI1SK = :hsk"
+	vals[":hpk"] = str(historyGSI(t.OrgID))
+	vals[":hsk"] = str(fmtTime(t.RequestedAt) + "#" + t.ID)
 	items := []types.TransactWriteItem{
 		update{key: key(orgPK(t.OrgID), transferSK(t.ID)), expr: expr, cond: "#s = :pending",
 			names: map[string]string{"#s": "status"}, vals: vals}.item(),
 	}
 	if !lockHandled {
-		items = append(items, update{key: key(orgPK(t.OrgID), skOrg), expr: "REMOVE pending_transfer_id, pending_expiry_ms",
-			cond: "pending_transfer_id = :t", vals: map[string]types.AttributeValue{":t": str(t.ID)}}.item())
+		items = append(items, update{key: key(orgPK(t.OrgID), skOrg), expr: "SET " + releaseLock,
+			cond: "pending_transfer_id = :t", vals: map[string]types.AttributeValue{":t": str(t.ID), ":none": str(""), ":zero": num(0)}}.item())
 	}
 	before, after := string(domain.TransferPending), string(status)
 	if status == domain.TransferAccepted {
@@ -253,9 +267,9 @@ func (s *Store) answer(ctx context.Context, orgID, transferID, actorID string, d
 		var items []types.TransactWriteItem
 		if out.Status == domain.TransferAccepted {
 			items = append(items,
-				update{key: key(orgPK(orgID), skOrg), expr: "SET billing_holder = :r REMOVE pending_transfer_id, pending_expiry_ms",
+				update{key: key(orgPK(orgID), skOrg), expr: "SET billing_holder = :r, " + releaseLock,
 					cond: "pending_transfer_id = :t AND billing_holder = :i",
-					vals: map[string]types.AttributeValue{":r": str(t.RecipientID), ":t": str(t.ID), ":i": str(t.InitiatorID)}}.item(),
+					vals: map[string]types.AttributeValue{":r": str(t.RecipientID), ":t": str(t.ID), ":i": str(t.InitiatorID), ":none": str(""), ":zero": num(0)}}.item(),
 				memberCheck(orgID, t.InitiatorID, "#r = :owner AND #s = :active", map[string]types.AttributeValue{":owner": str(string(domain.RoleOwner))}),
 				memberCheck(orgID, t.RecipientID, "#s = :active", nil),
 			)

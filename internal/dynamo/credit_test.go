@@ -1,0 +1,190 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/dynamotest"
+)
+
+func TestDebitContract(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
+		ctx := context.Background()
+
+		t.Run("duplicate and conflict", func(t *testing.T) {
+			w := newWorld(t, b)
+			bot := w.agents["research-bot"]
+			ev := domain.UsageEvent{ID: "u1", Amount: 3 * credit, Kind: "conversation"}
+			first, err := w.s.Debit(ctx, bot, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first.Duplicate || first.Balance != 97*credit || first.Group == nil || first.Group.Remaining != 47*credit {
+				t.Fatalf("first debit: %+v", first)
+			}
+			again, err := w.s.Debit(ctx, bot, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !again.Duplicate || again.Balance != 97*credit || again.Usage.RecordedAt != first.Usage.RecordedAt {
+				t.Fatalf("duplicate: %+v", again)
+			}
+			_, err = w.s.Debit(ctx, bot, domain.UsageEvent{ID: "u1", Amount: 4 * credit, Kind: "conversation"})
+			if !errors.Is(err, domain.ErrUsageConflict) {
+				t.Fatalf("other content: err = %v, want usage conflict", err)
+			}
+			// Another agent of the org reusing the id is other content too.
+			_, err = w.s.Debit(ctx, w.agents["support-bot"], ev)
+			if !errors.Is(err, domain.ErrUsageConflict) {
+				t.Fatalf("other agent: err = %v, want usage conflict", err)
+			}
+			if got := w.pool(t).Balance; got != 97*credit {
+				t.Fatalf("balance = %d, want moved once", got)
+			}
+		})
+
+		t.Run("pool cannot pay", func(t *testing.T) {
+			w := newWorld(t, b)
+			_, err := w.s.Debit(ctx, w.agents["free-bot"], domain.UsageEvent{ID: "big", Amount: 100*credit + 1})
+			var ic *domain.InsufficientCredit
+			if !errors.As(err, &ic) || ic.Balance != 100*credit || !errors.Is(err, domain.ErrInsufficientCredit) {
+				t.Fatalf("err = %v", err)
+			}
+			if got := w.pool(t).Balance; got != 100*credit {
+				t.Fatalf("balance = %d", got)
+			}
+			// The same id can still be used once the pool can pay: nothing was recorded.
+			if _, err := w.s.Debit(ctx, w.agents["free-bot"], domain.UsageEvent{ID: "big", Amount: 100 * credit}); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.pool(t).Balance; got != 0 {
+				t.Fatalf("balance = %d, want 0", got)
+			}
+			// Empty pool: every agent is refused.
+			for _, a := range w.agents {
+				if _, err := w.s.Debit(ctx, a, domain.UsageEvent{ID: "x-" + a.ID, Amount: 1}); !errors.Is(err, domain.ErrInsufficientCredit) {
+					t.Fatalf("%s on an empty pool: %v", a.ID, err)
+				}
+			}
+		})
+
+		t.Run("group cap", func(t *testing.T) {
+			w := newWorld(t, b)
+			sup := w.agents["support-bot"]
+			if _, err := w.s.Debit(ctx, sup, domain.UsageEvent{ID: "s1", Amount: 15 * credit}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := w.s.Debit(ctx, sup, domain.UsageEvent{ID: "s2", Amount: 6 * credit})
+			var capErr *domain.GroupCapReached
+			if !errors.As(err, &capErr) || capErr.GroupID != "support" || capErr.Cap != 20*credit || capErr.Period != "2026-11" || capErr.Spent != 15*credit {
+				t.Fatalf("err = %#v", err)
+			}
+			// Exactly up to the cap is allowed.
+			if _, err := w.s.Debit(ctx, sup, domain.UsageEvent{ID: "s3", Amount: 5 * credit}); err != nil {
+				t.Fatalf("debit to the cap: %v", err)
+			}
+			// Other teams keep working.
+			if _, err := w.s.Debit(ctx, w.agents["research-bot"], domain.UsageEvent{ID: "r1", Amount: 6 * credit}); err != nil {
+				t.Fatalf("research after support is capped: %v", err)
+			}
+			if got := w.pool(t).Balance; got != 74*credit {
+				t.Fatalf("balance = %d, want 74 credits", got)
+			}
+			// An amount alone above the cap is refused even in a fresh period.
+			if _, err := w.s.Debit(ctx, w.agents["research-bot"], domain.UsageEvent{ID: "r2", Amount: 51 * credit}); !errors.Is(err, domain.ErrGroupCapReached) {
+				t.Fatalf("above cap: %v", err)
+			}
+		})
+
+		t.Run("cap changes take effect at once", func(t *testing.T) {
+			w := newWorld(t, b)
+			res := w.agents["research-bot"]
+			if _, err := w.s.Debit(ctx, res, domain.UsageEvent{ID: "r1", Amount: 10 * credit}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.s.SetGroupCap(ctx, w.org, "research", 5*credit, nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.s.Debit(ctx, res, domain.UsageEvent{ID: "r2", Amount: 1}); !errors.Is(err, domain.ErrGroupCapReached) {
+				t.Fatalf("after lowering: %v", err)
+			}
+			if _, err := w.s.SetGroupCap(ctx, w.org, "research", 20*credit, nil); err != nil {
+				t.Fatal(err)
+			}
+			r, err := w.s.Debit(ctx, res, domain.UsageEvent{ID: "r2", Amount: 1})
+			if err != nil {
+				t.Fatalf("after raising: %v", err)
+			}
+			if r.Group.Remaining != 10*credit-1 {
+				t.Fatalf("remaining = %d", r.Group.Remaining)
+			}
+		})
+
+		t.Run("next month starts at zero", func(t *testing.T) {
+			w := newWorld(t, b)
+			sup := w.agents["support-bot"]
+			if _, err := w.s.Debit(ctx, sup, domain.UsageEvent{ID: "s1", Amount: 20 * credit}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.s.Debit(ctx, sup, domain.UsageEvent{ID: "s2", Amount: 1}); !errors.Is(err, domain.ErrGroupCapReached) {
+				t.Fatalf("capped month: %v", err)
+			}
+			w.clock.Advance(11 * 24 * time.Hour) // 2026-12-01 12:00 UTC
+			r, err := w.s.Debit(ctx, sup, domain.UsageEvent{ID: "s2", Amount: 1})
+			if err != nil {
+				t.Fatalf("new month: %v", err)
+			}
+			if r.Usage.Period != "2026-12" || r.Group.Spent != 1 {
+				t.Fatalf("new month result: %+v", r.Group)
+			}
+			_, gs, err := w.s.Balance(ctx, sup)
+			if err != nil || gs.Spent != 1 || gs.Period != "2026-12" {
+				t.Fatalf("balance: %+v %v", gs, err)
+			}
+		})
+
+		t.Run("tokens and revocation", func(t *testing.T) {
+			w := newWorld(t, b)
+			a, err := w.s.AgentByToken(ctx, w.tokens["free-bot"])
+			if err != nil || a.ID != "free-bot" || a.OrgID != "acme" {
+				t.Fatalf("lookup: %+v %v", a, err)
+			}
+			if _, err := w.s.AgentByToken(ctx, domain.NewToken()); !errors.Is(err, domain.ErrNotFound) {
+				t.Fatalf("unknown token: %v", err)
+			}
+			if err := w.s.RevokeAgent(ctx, w.org, "free-bot", nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.s.AgentByToken(ctx, w.tokens["free-bot"]); !errors.Is(err, domain.ErrAgentRevoked) {
+				t.Fatalf("revoked: %v", err)
+			}
+		})
+
+		t.Run("idempotent admin creates", func(t *testing.T) {
+			w := newWorld(t, b)
+			_, _, created, err := w.s.Grant(ctx, domain.Grant{OrgID: "acme", ID: "g1", Amount: 100 * credit, Reason: "purchase"}, nil)
+			if err != nil || created {
+				t.Fatalf("repeat grant: created=%v err=%v", created, err)
+			}
+			if _, _, _, err := w.s.Grant(ctx, domain.Grant{OrgID: "acme", ID: "g1", Amount: 5 * credit, Reason: "purchase"}, nil); !errors.Is(err, domain.ErrAlreadyExists) {
+				t.Fatalf("grant other amount: %v", err)
+			}
+			if got := w.pool(t); got.Balance != 100*credit || got.Granted != 100*credit {
+				t.Fatalf("pool = %+v", got)
+			}
+			_, tok, created, err := w.s.CreateAgent(ctx, domain.Agent{OrgID: "acme", ID: "free-bot"}, nil)
+			if err != nil || created || tok != "" {
+				t.Fatalf("repeat agent: %v %v %q", created, err, tok)
+			}
+			if _, _, _, err := w.s.CreateAgent(ctx, domain.Agent{OrgID: "acme", ID: "x", BudgetGroupID: "nope"}, nil); !errors.Is(err, domain.ErrNotFound) {
+				t.Fatalf("agent in missing group: %v", err)
+			}
+			if _, _, err := w.s.CreateOrg(ctx, domain.Org{ID: "acme", Name: "Other"}, domain.Member{ID: "dina", Name: "Dina"}); !errors.Is(err, domain.ErrAlreadyExists) {
+				t.Fatalf("org other content: %v", err)
+			}
+		})
+	})
+}
