@@ -165,7 +165,7 @@ func clickPayload(user, actionID, value, channel, ts string, live bool) map[stri
 // sentMessage is a message the app posted, with its buttons.
 type sentMessage struct {
 	Channel, Text string
-	Buttons           map[string]string // action id → value
+	Buttons       map[string]string // action id → value
 }
 
 // posted returns the messages the app posted to channel, in order.
