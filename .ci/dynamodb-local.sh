@@ -20,7 +20,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 run_dir=${DYNAMODB_LOCAL_RUN_DIR:-${TMPDIR:-/tmp}/orgcredit-dynamodb-local-$(printf '%s' "$root" | cksum | cut -d' ' -f1)}
-start_timeout=${DYNAMODB_LOCAL_START_TIMEOUT:-60}
+start_timeout=${DYNAMODB_LOCAL_START_TIMEOUT:-120}
 
 log() { printf 'dynamodb-local: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
