@@ -16,6 +16,8 @@
 # The pid, port and log live in DYNAMODB_LOCAL_RUN_DIR (default: a folder
 # under $TMPDIR named after this checkout), so start and stop find each
 # other, and `make test` can give each run a folder of its own.
+# DYNAMODB_LOCAL_START_TIMEOUT (seconds, default 120) bounds the wait for
+# it to answer: about 5s on an idle machine, 20s seen on a busy one.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
