@@ -1,0 +1,445 @@
+package adminapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orgcredit/orgcredit/internal/apigw"
+	"github.com/orgcredit/orgcredit/internal/domain"
+)
+
+type response = events.APIGatewayV2HTTPResponse
+
+// none is the zero response that goes with an error.
+var none response
+
+func validate(field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return apigw.BadRequest(field, "%s", err.Error())
+}
+
+type memberInput struct {
+	ID          string `json:"id,required"`
+	Name        string `json:"name,required"`
+	SlackUserID string `json:"slack_user_id"`
+}
+
+type createOrgRequest struct {
+	ID                        string      `json:"id,required"`
+	Name                      string      `json:"name,required"`
+	SlackTeamID               string      `json:"slack_team_id"`
+	LowBalanceThresholdMicros json.Number `json:"low_balance_threshold_micros"`
+	Owner                     memberInput `json:"owner,required"`
+}
+
+func (a *API) createOrg(ctx context.Context, req events.APIGatewayV2HTTPRequest, _ apigw.Params) (response, error) {
+	var in createOrgRequest
+	if err := apigw.DecodeJSON(req, &in); err != nil {
+		return none, err
+	}
+	if err := validate("id", domain.ValidateID("organization", in.ID)); err != nil {
+		return none, err
+	}
+	if err := validate("name", domain.ValidateName("organization", in.Name)); err != nil {
+		return none, err
+	}
+	if err := validate("owner.id", domain.ValidateID("member", in.Owner.ID)); err != nil {
+		return none, err
+	}
+	if err := validate("owner.name", domain.ValidateName("member", in.Owner.Name)); err != nil {
+		return none, err
+	}
+	var threshold domain.Micros
+	if in.LowBalanceThresholdMicros != "" {
+		t, err := apigw.Amount("low_balance_threshold_micros", in.LowBalanceThresholdMicros, domain.MaxCapMicros, true)
+		if err != nil {
+			return none, err
+		}
+		threshold = t
+	}
+	org := domain.Org{ID: in.ID, Name: in.Name, SlackTeamID: in.SlackTeamID, LowBalanceThreshold: threshold}
+	owner := domain.Member{OrgID: in.ID, ID: in.Owner.ID, Name: in.Owner.Name, SlackUserID: in.Owner.SlackUserID, Role: domain.RoleOwner, Status: domain.MemberActive}
+	org, first, err := a.store.CreateOrg(ctx, org, owner)
+	if err != nil {
+		return none, err
+	}
+	view, err := a.orgView(ctx, org)
+	if err != nil {
+		return none, err
+	}
+	return apigw.JSON(created(first), view)
+}
+
+func (a *API) getOrg(ctx context.Context, _ events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	org, err := a.store.GetOrg(ctx, p["org"])
+	if err != nil {
+		return none, err
+	}
+	view, err := a.orgView(ctx, org)
+	if err != nil {
+		return none, err
+	}
+	return apigw.JSON(http.StatusOK, view)
+}
+
+type patchOrgRequest struct {
+	LowBalanceThresholdMicros json.Number `json:"low_balance_threshold_micros,required"`
+}
+
+func (a *API) patchOrg(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	var in patchOrgRequest
+	if err := apigw.DecodeJSON(req, &in); err != nil {
+		return none, err
+	}
+	t, err := apigw.Amount("low_balance_threshold_micros", in.LowBalanceThresholdMicros, domain.MaxCapMicros, true)
+	if err != nil {
+		return none, err
+	}
+	if _, err := a.store.SetThreshold(ctx, p["org"], nil, t); err != nil {
+		return none, err
+	}
+	return a.getOrg(ctx, req, p)
+}
+
+func (a *API) orgView(ctx context.Context, org domain.Org) (OrgView, error) {
+	pool, err := a.store.GetPool(ctx, org.ID)
+	if err != nil {
+		return OrgView{}, err
+	}
+	holder, err := a.store.GetMember(ctx, org.ID, org.BillingHolderID)
+	if err != nil {
+		return OrgView{}, err
+	}
+	pending, err := a.store.PendingTransfer(ctx, org.ID)
+	if err != nil {
+		return OrgView{}, err
+	}
+	v := OrgView{
+		ID:                        org.ID,
+		Name:                      org.Name,
+		SlackTeamID:               org.SlackTeamID,
+		BalanceMicros:             int64(pool.Balance),
+		GrantedMicros:             int64(pool.Granted),
+		LowBalanceThresholdMicros: int64(pool.Threshold),
+		BillingHolder:             MemberRef{ID: holder.ID, Name: holder.Name},
+		CreatedAt:                 timestamp(org.CreatedAt),
+	}
+	if pending != nil {
+		v.PendingTransfer = transferView(*pending)
+	}
+	return v, nil
+}
+
+type addMemberRequest struct {
+	ID          string `json:"id,required"`
+	Name        string `json:"name,required"`
+	SlackUserID string `json:"slack_user_id"`
+	Role        string `json:"role"`
+}
+
+func (a *API) addMember(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	var in addMemberRequest
+	if err := apigw.DecodeJSON(req, &in); err != nil {
+		return none, err
+	}
+	if err := validate("id", domain.ValidateID("member", in.ID)); err != nil {
+		return none, err
+	}
+	if err := validate("name", domain.ValidateName("member", in.Name)); err != nil {
+		return none, err
+	}
+	role := domain.RoleMember
+	if in.Role != "" {
+		r, err := domain.ParseRole(in.Role)
+		if err != nil {
+			return none, err
+		}
+		role = r
+	}
+	m := domain.Member{OrgID: p["org"], ID: in.ID, Name: in.Name, SlackUserID: in.SlackUserID, Role: role, Status: domain.MemberActive}
+	m, first, err := a.store.AddMember(ctx, m, nil)
+	if err != nil {
+		return none, err
+	}
+	org, err := a.store.GetOrg(ctx, m.OrgID)
+	if err != nil {
+		return none, err
+	}
+	return apigw.JSON(created(first), memberView(m, org))
+}
+
+func (a *API) listMembers(ctx context.Context, _ events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	org, err := a.store.GetOrg(ctx, p["org"])
+	if err != nil {
+		return none, err
+	}
+	ms, err := a.store.ListMembers(ctx, org.ID)
+	if err != nil {
+		return none, err
+	}
+	out := MemberList{Members: make([]MemberView, 0, len(ms))}
+	for _, m := range ms {
+		out.Members = append(out.Members, memberView(m, org))
+	}
+	return apigw.JSON(http.StatusOK, out)
+}
+
+type patchMemberRequest struct {
+	Role string `json:"role,required"`
+}
+
+func (a *API) patchMember(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	var in patchMemberRequest
+	if err := apigw.DecodeJSON(req, &in); err != nil {
+		return none, err
+	}
+	role, err := domain.ParseRole(in.Role)
+	if err != nil {
+		return none, err
+	}
+	m, err := a.store.SetRole(ctx, p["org"], nil, p["member"], role)
+	if err != nil {
+		return none, err
+	}
+	org, err := a.store.GetOrg(ctx, m.OrgID)
+	if err != nil {
+		return none, err
+	}
+	return apigw.JSON(http.StatusOK, memberView(m, org))
+}
+
+func (a *API) removeMember(ctx context.Context, _ events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	if err := a.store.RemoveMember(ctx, p["org"], nil, p["member"]); err != nil {
+		return none, err
+	}
+	return apigw.NoContent(), nil
+}
+
+type createGroupRequest struct {
+	ID        string      `json:"id,required"`
+	Name      string      `json:"name,required"`
+	CapMicros json.Number `json:"cap_micros,required"`
+}
+
+func (a *API) createGroup(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	var in createGroupRequest
+	if err := apigw.DecodeJSON(req, &in); err != nil {
+		return none, err
+	}
+	if err := validate("id", domain.ValidateID("budget group", in.ID)); err != nil {
+		return none, err
+	}
+	if err := validate("name", domain.ValidateName("budget group", in.Name)); err != nil {
+		return none, err
+	}
+	capMicros, err := apigw.Amount("cap_micros", in.CapMicros, domain.MaxCapMicros, true)
+	if err != nil {
+		return none, err
+	}
+	g, first, err := a.store.CreateGroup(ctx, domain.BudgetGroup{OrgID: p["org"], ID: in.ID, Name: in.Name, Cap: capMicros}, nil)
+	if err != nil {
+		return none, err
+	}
+	return a.groupAnswer(ctx, g, created(first))
+}
+
+type patchGroupRequest struct {
+	CapMicros json.Number `json:"cap_micros,required"`
+}
+
+func (a *API) patchGroup(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	var in patchGroupRequest
+	if err := apigw.DecodeJSON(req, &in); err != nil {
+		return none, err
+	}
+	capMicros, err := apigw.Amount("cap_micros", in.CapMicros, domain.MaxCapMicros, true)
+	if err != nil {
+		return none, err
+	}
+	g, err := a.store.SetGroupCap(ctx, p["org"], p["group"], capMicros, nil)
+	if err != nil {
+		return none, err
+	}
+	return a.groupAnswer(ctx, g, http.StatusOK)
+}
+
+// groupAnswer shows a group with its spend in the current period.
+func (a *API) groupAnswer(ctx context.Context, g domain.BudgetGroup, status int) (response, error) {
+	period := domain.Period(a.now())
+	sts, err := a.store.GroupStatuses(ctx, g.OrgID, period)
+	if err != nil {
+		return none, err
+	}
+	st := domain.NewGroupStatus(g, period, 0)
+	for _, s := range sts {
+		if s.Group.ID == g.ID {
+			st = domain.NewGroupStatus(g, period, s.Spent)
+		}
+	}
+	return apigw.JSON(status, groupView(st))
+}
+
+func (a *API) listGroups(ctx context.Context, _ events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	if _, err := a.store.GetOrg(ctx, p["org"]); err != nil {
+		return none, err
+	}
+	sts, err := a.store.GroupStatuses(ctx, p["org"], domain.Period(a.now()))
+	if err != nil {
+		return none, err
+	}
+	out := GroupList{BudgetGroups: make([]GroupView, 0, len(sts))}
+	for _, s := range sts {
+		out.BudgetGroups = append(out.BudgetGroups, groupView(s))
+	}
+	return apigw.JSON(http.StatusOK, out)
+}
+
+type createAgentRequest struct {
+	ID            string `json:"id,required"`
+	Name          string `json:"name,required"`
+	BudgetGroupID string `json:"budget_group_id,nullable"`
+}
+
+// tokenNote explains why a repeated create shows no token.
+const tokenNote = "This agent already existed, so its token is not shown: a token is shown once, in the answer to the create that made the agent, and only its hash is stored. If the token was lost, revoke the agent (DELETE) and create a new one with a new id."
+
+func (a *API) createAgent(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	var in createAgentRequest
+	if err := apigw.DecodeJSON(req, &in); err != nil {
+		return none, err
+	}
+	if err := validate("id", domain.ValidateID("agent", in.ID)); err != nil {
+		return none, err
+	}
+	if err := validate("name", domain.ValidateName("agent", in.Name)); err != nil {
+		return none, err
+	}
+	if in.BudgetGroupID != "" {
+		if err := validate("budget_group_id", domain.ValidateID("budget group", in.BudgetGroupID)); err != nil {
+			return none, err
+		}
+	}
+	ag, token, first, err := a.store.CreateAgent(ctx, domain.Agent{OrgID: p["org"], ID: in.ID, Name: in.Name, BudgetGroupID: in.BudgetGroupID}, nil)
+	if err != nil {
+		return none, err
+	}
+	out := CreatedAgent{AgentView: agentView(ag)}
+	if token != "" {
+		out.Token = &token
+	} else {
+		out.TokenNote = tokenNote
+	}
+	return apigw.JSON(created(first), out)
+}
+
+type patchAgentRequest struct {
+	// null or "" takes the agent out of its group.
+	BudgetGroupID *string `json:"budget_group_id,required,nullable"`
+}
+
+func (a *API) patchAgent(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	var in patchAgentRequest
+	if err := apigw.DecodeJSON(req, &in); err != nil {
+		return none, err
+	}
+	group := ""
+	if in.BudgetGroupID != nil {
+		group = *in.BudgetGroupID
+	}
+	if group != "" {
+		if err := validate("budget_group_id", domain.ValidateID("budget group", group)); err != nil {
+			return none, err
+		}
+	}
+	ag, err := a.store.SetAgentGroup(ctx, p["org"], p["agent"], group, nil)
+	if err != nil {
+		return none, err
+	}
+	return apigw.JSON(http.StatusOK, agentView(ag))
+}
+
+func (a *API) revokeAgent(ctx context.Context, _ events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	if err := a.store.RevokeAgent(ctx, p["org"], p["agent"], nil); err != nil {
+		return none, err
+	}
+	return apigw.NoContent(), nil
+}
+
+func (a *API) listAgents(ctx context.Context, _ events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	if _, err := a.store.GetOrg(ctx, p["org"]); err != nil {
+		return none, err
+	}
+	as, err := a.store.ListAgents(ctx, p["org"])
+	if err != nil {
+		return none, err
+	}
+	out := AgentList{Agents: make([]AgentView, 0, len(as))}
+	for _, ag := range as {
+		out.Agents = append(out.Agents, agentView(ag))
+	}
+	return apigw.JSON(http.StatusOK, out)
+}
+
+type grantRequest struct {
+	ID           string      `json:"id,required"`
+	AmountMicros json.Number `json:"amount_micros,required"`
+	Reason       string      `json:"reason"`
+}
+
+// maxReasonLen bounds a grant's reason, which is kept in the audit trail.
+const maxReasonLen = 500
+
+func (a *API) grant(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	var in grantRequest
+	if err := apigw.DecodeJSON(req, &in); err != nil {
+		return none, err
+	}
+	if err := validate("id", domain.ValidateID("grant", in.ID)); err != nil {
+		return none, err
+	}
+	amount, err := apigw.Amount("amount_micros", in.AmountMicros, domain.MaxGrantMicros, false)
+	if err != nil {
+		return none, err
+	}
+	if len(in.Reason) > maxReasonLen {
+		return none, apigw.BadRequest("reason", "\"reason\" must be at most %d characters.", maxReasonLen)
+	}
+	g, pool, first, err := a.store.Grant(ctx, domain.Grant{OrgID: p["org"], ID: in.ID, Amount: amount, Reason: in.Reason}, nil)
+	if err != nil {
+		return none, err
+	}
+	return apigw.JSON(created(first), GrantView{
+		ID: g.ID, OrgID: g.OrgID, AmountMicros: int64(g.Amount), Reason: g.Reason, GrantedAt: timestamp(g.At),
+		BalanceMicros: int64(pool.Balance), GrantedMicros: int64(pool.Granted),
+	})
+}
+
+func (a *API) audit(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	limit := DefaultAuditLimit
+	if s, ok := req.QueryStringParameters["limit"]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > MaxAuditLimit {
+			return none, apigw.BadRequest("limit", "limit must be a whole number from 1 to %d (default %d), got %q.", MaxAuditLimit, DefaultAuditLimit, s)
+		}
+		limit = n
+	}
+	if _, err := a.store.GetOrg(ctx, p["org"]); err != nil {
+		return none, err
+	}
+	entries, err := a.store.Audit(ctx, p["org"], limit)
+	if err != nil {
+		return none, err
+	}
+	out := AuditList{Entries: make([]AuditView, 0, len(entries))}
+	for _, e := range entries {
+		out.Entries = append(out.Entries, auditView(e))
+	}
+	return apigw.JSON(http.StatusOK, out)
+}
