@@ -101,6 +101,9 @@ func (f *fixture) seed() {
 	}
 }
 
+// nowStore is the store's clock.
+func (f *fixture) nowStore() time.Time { return time.Now().Add(time.Duration(f.ahead.Load())) }
+
 func (f *fixture) send(path, contentType string, body []byte) events.APIGatewayV2HTTPResponse {
 	f.t.Helper()
 	resp, err := f.app.Handle(f.ctx, slacktestx.Request(testSecret, time.Now(), path, contentType, body, false))

@@ -1,0 +1,61 @@
+package slackapp
+
+import (
+	"testing"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+)
+
+func TestParseCredits(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    domain.Micros
+		wantErr bool
+	}{
+		{"1500", 1500_000000, false},
+		{"12.75", 12_750000, false},
+		{"0.000001", 1, false},
+		{".5", 500000, false},
+		{" 7 ", 7_000000, false},
+		{"0", 0, false},
+		{"1000000000", domain.MaxCapMicros, false},
+		{"1000000000.000001", 0, true},
+		{"99999999999999999999999", 0, true},
+		{"0.0000001", 0, true}, // 7 decimals
+		{"1.", 0, true},
+		{"", 0, true},
+		{".", 0, true},
+		{"-1", 0, true},
+		{"+1", 0, true},
+		{"1e3", 0, true},
+		{"1,000", 0, true},
+		{"1.2.3", 0, true},
+		{"١٢", 0, true}, // non-ASCII digits
+	}
+	for _, tt := range tests {
+		got, err := ParseCredits(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ParseCredits(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestBar(t *testing.T) {
+	tests := []struct {
+		spent, limit domain.Micros
+		want         string
+	}{
+		{8, 10, "████████░░ 80%"},
+		{0, 10, "░░░░░░░░░░ 0%"},
+		{10, 10, "██████████ 100%"},
+		{15, 10, "██████████ 150%"},
+		{1, 0, "██████████ 100%"},
+		{0, 0, "░░░░░░░░░░ 0%"},
+		{domain.MaxCapMicros, domain.MaxCapMicros, "██████████ 100%"},
+	}
+	for _, tt := range tests {
+		if got := bar(tt.spent, tt.limit); got != tt.want {
+			t.Errorf("bar(%d, %d) = %q, want %q", tt.spent, tt.limit, got, tt.want)
+		}
+	}
+}

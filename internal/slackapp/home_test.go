@@ -1,0 +1,139 @@
+package slackapp_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/slack-go/slack"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/slackapp"
+)
+
+func homeOpened(user string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"type": "event_callback", "team_id": team, "api_app_id": "A0APP", "event_id": "Ev1", "event_time": 1700000000,
+		"event": map[string]any{"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home", "event_ts": "1700000000.1"},
+	})
+	return b
+}
+
+// TestHome: the holder's My Credit shows balance, period usage, group bars,
+// daily usage and the pending transfer; everyone else is told who holds
+// Billing and how it moves.
+func TestHome(t *testing.T) {
+	f := newFixture(t)
+	if _, _, err := f.store.CreateGroup(f.ctx, domain.BudgetGroup{OrgID: org, ID: "research", Name: "Research", Cap: 10 * credit}, nil); err != nil {
+		t.Fatal(err)
+	}
+	agent, _, _, err := f.store.CreateAgent(f.ctx, domain.Agent{OrgID: org, ID: "bot-1", Name: "Bot", BudgetGroupID: "research"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Debit(f.ctx, agent, domain.UsageEvent{ID: "u1", Amount: 8 * credit}); err != nil {
+		t.Fatal(err)
+	}
+
+	r := f.send(slackapp.PathEvents, "application/json", homeOpened(dina))
+	if r.StatusCode != 200 {
+		t.Fatalf("app_home_opened: %d %s", r.StatusCode, r.Body)
+	}
+	home := publishedFor(t, f.slack, dina)
+	for _, want := range []string{
+		"My Credit", "you hold Billing",
+		"1,226.5 credits", // balance after the debit
+		"*Usage in " + domain.Period(f.nowStore()) + "*\\n8 credits",
+		"████████░░ 80%", "8 of 10 credits",
+		"Recent daily usage", "8 credits, 1 events",
+		"No transfer is pending",
+	} {
+		if !strings.Contains(home, want) {
+			t.Errorf("holder's home lacks %q:\n%s", want, home)
+		}
+	}
+
+	f.requestTransfer("sari")
+	f.slack.Reset()
+	f.send(slackapp.PathEvents, "application/json", homeOpened(dina))
+	if home := publishedFor(t, f.slack, dina); !strings.Contains(home, "is pending since") {
+		t.Errorf("holder's home does not show the pending transfer:\n%s", home)
+	}
+
+	f.send(slackapp.PathEvents, "application/json", homeOpened(omar))
+	home = publishedFor(t, f.slack, omar)
+	if strings.Contains(home, "1,226.5") || !strings.Contains(home, "<@"+dina+">") {
+		t.Errorf("a non-holder's home must not show credit and must name the holder:\n%s", home)
+	}
+
+	f.send(slackapp.PathEvents, "application/json", homeOpened(stray))
+	if home := publishedFor(t, f.slack, stray); !strings.Contains(home, "not a member of any organization") {
+		t.Errorf("a stranger's home:\n%s", home)
+	}
+}
+
+// TestURLVerification: Slack's check when the events URL is configured.
+func TestURLVerification(t *testing.T) {
+	f := newFixture(t)
+	body := []byte(`{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`)
+	r := f.send(slackapp.PathEvents, "application/json", body)
+	if r.StatusCode != 200 || !strings.Contains(r.Body, `"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"`) {
+		t.Fatalf("url_verification: %d %s", r.StatusCode, r.Body)
+	}
+}
+
+// TestManyRecipients: beyond 100 eligible members the dialog searches with
+// an external select, answered by block_suggestion.
+func TestManyRecipients(t *testing.T) {
+	f := newFixture(t)
+	for i := range 101 {
+		m := domain.Member{OrgID: org, ID: fmt.Sprintf("m%03d", i), Name: fmt.Sprintf("Member %03d", i), SlackUserID: fmt.Sprintf("U%03d", i), Role: domain.RoleMember}
+		if _, _, err := f.store.AddMember(f.ctx, m, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.billing(dina, "transfer")
+	opens := f.slack.Calls("views.open")
+	if len(opens) != 1 || !strings.Contains(opens[0].Text(), `"type":"external_select"`) {
+		t.Fatalf("want an external select, got %v", opens)
+	}
+	tests := []struct {
+		query string
+		want  int
+	}{
+		{"member 05", 10},
+		{"SARI", 1},
+		{"dina", 0}, // the holder is never offered
+		{"", 100},   // capped at 100
+	}
+	for _, tt := range tests {
+		r := f.interact(map[string]any{
+			"type": "block_suggestion", "team": map[string]any{"id": team}, "user": map[string]any{"id": dina, "team_id": team},
+			"action_id": "recipient", "block_id": "recipient", "value": tt.query,
+			"view": map[string]any{"id": "V0MODAL", "callback_id": "billing_transfer", "private_metadata": org},
+		})
+		var opts slack.OptionsResponse
+		if err := json.Unmarshal([]byte(r.Body), &opts); err != nil {
+			t.Fatalf("%q: %v in %s", tt.query, err, r.Body)
+		}
+		if len(opts.Options) != tt.want {
+			t.Errorf("search %q: %d options, want %d", tt.query, len(opts.Options), tt.want)
+		}
+	}
+}
+
+// TestDirectMessage is the notifier's way to reach a user.
+func TestDirectMessage(t *testing.T) {
+	f := newFixture(t)
+	if err := f.app.DirectMessage(f.ctx, dina, "Balance is low"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.posted(dmChannel(dina)); len(got) != 1 || !strings.Contains(got[0].Text, "Balance is low") {
+		t.Errorf("posted = %+v", got)
+	}
+	f.slack.FailNext("chat.postMessage", "channel_not_found")
+	if err := f.app.DirectMessage(f.ctx, dina, "x"); err == nil {
+		t.Error("a failed post should be reported")
+	}
+}
