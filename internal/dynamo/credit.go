@@ -437,3 +437,10 @@ func (s *Store) ReadAudit(ctx context.Context, orgID, actorID string, limit int)
 	}
 	return s.Audit(ctx, orgID, limit)
 }
+
+// HasUsage reports whether usage id has a ledger entry (for audits of the
+// ledger and tests).
+func (s *Store) HasUsage(ctx context.Context, orgID, usageID string) bool {
+	_, ok, err := getItem[usageItem](ctx, s, usagePK(orgID, usageID), skUsage)
+	return err == nil && ok
+}

@@ -1,0 +1,250 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/dynamotest"
+)
+
+// lossyTransport injects the failures a real network produces: a request
+// that never reaches DynamoDB, and one whose answer is lost after DynamoDB
+// applied it. The store must retry both without debiting twice.
+type lossyTransport struct {
+	next          http.RoundTripper
+	dropRequests  float64 // fail before sending
+	loseResponses float64 // send, then fail
+	injected      atomic.Int64
+}
+
+func (l *lossyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	p := rand.Float64()
+	if p < l.dropRequests {
+		l.injected.Add(1)
+		return nil, errors.New("injected: connection refused")
+	}
+	resp, err := l.next.RoundTrip(r)
+	if err == nil && p < l.dropRequests+l.loseResponses {
+		resp.Body.Close()
+		l.injected.Add(1)
+		return nil, errors.New("injected: connection reset after the request was sent")
+	}
+	return resp, err
+}
+
+// TestConservationUnderConcurrency sends hundreds of concurrent debits from
+// several agents and groups, each id delivered two or three times, through
+// a network that loses requests and answers. Afterwards the ledger must
+// balance: granted - balance == the sum of distinct accepted debits, no
+// group over its cap, each id debited once.
+func TestConservationUnderConcurrency(t *testing.T) {
+	b := dynamotest.LocalOnly(t)
+	lossy := &lossyTransport{next: http.DefaultTransport, dropRequests: 0.03, loseResponses: 0.05}
+	b.Client = dynamodb.New(b.Client.Options(), func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: lossy} })
+	w := newWorld(t, b, dynamo.WithClock(time.Now))
+	ctx := context.Background()
+
+	// About 130 credits of usage against a pool of 100 and caps of 50
+	// (research) and 20 (support): the pool runs out as well as the caps.
+	type event struct {
+		agent domain.Agent
+		ev    domain.UsageEvent
+	}
+	var events []event
+	agents := []domain.Agent{w.agents["research-bot"], w.agents["support-bot"], w.agents["free-bot"]}
+	for i := range 240 {
+		a := agents[i%len(agents)]
+		events = append(events, event{a, domain.UsageEvent{ID: fmt.Sprintf("ev-%03d", i), Amount: domain.Micros(rand.IntN(900_000) + 100_000), Kind: "conversation"}})
+	}
+	var deliveries []event
+	for i, e := range events {
+		deliveries = append(deliveries, e, e)
+		if i%3 == 0 {
+			deliveries = append(deliveries, e)
+		}
+	}
+	rand.Shuffle(len(deliveries), func(i, j int) { deliveries[i], deliveries[j] = deliveries[j], deliveries[i] })
+
+	type outcome struct {
+		ok, dup bool
+		err     error
+	}
+	results := make([]outcome, len(deliveries))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i, d := range deliveries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			r, err := w.s.Debit(ctx, d.agent, d.ev)
+			results[i] = outcome{ok: err == nil, dup: r.Duplicate, err: err}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d deliveries of %d events, %d injected network failures", len(deliveries), len(events), lossy.injected.Load())
+
+	// The truth is the ledger: read each usage record by key.
+	plain := dynamo.New(dynamodb.New(b.Client.Options(), func(o *dynamodb.Options) { o.HTTPClient = http.DefaultClient }), w.s.Table())
+	accepted := map[string]bool{}
+	for i, d := range deliveries {
+		if results[i].ok {
+			accepted[d.ev.ID] = true
+		}
+		err := results[i].err
+		if err != nil && !errors.Is(err, domain.ErrInsufficientCredit) && !errors.Is(err, domain.ErrGroupCapReached) && !errors.Is(err, dynamo.ErrUnavailable) {
+			t.Errorf("delivery of %s: unexpected error %v", d.ev.ID, err)
+		}
+	}
+	var sum domain.Micros
+	bySpendGroup := map[string]domain.Micros{}
+	for _, e := range events {
+		recorded := plain.HasUsage(ctx, w.org, e.ev.ID)
+		if accepted[e.ev.ID] && !recorded {
+			t.Errorf("%s was answered as debited but has no ledger entry", e.ev.ID)
+		}
+		if recorded {
+			sum += e.ev.Amount
+			bySpendGroup[e.agent.BudgetGroupID] += e.ev.Amount
+		}
+	}
+	pool, err := plain.GetPool(ctx, w.org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pool.Balance < 0 {
+		t.Fatalf("balance went negative: %d", pool.Balance)
+	}
+	if got := pool.Granted - pool.Balance; got != sum {
+		t.Fatalf("granted - balance = %d, sum of distinct accepted debits = %d", got, sum)
+	}
+	statuses, err := plain.GroupStatuses(ctx, w.org, domain.Period(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gs := range statuses {
+		if gs.Spent > gs.Group.Cap {
+			t.Errorf("group %s over its cap: %d > %d", gs.Group.ID, gs.Spent, gs.Group.Cap)
+		}
+		if gs.Spent != bySpendGroup[gs.Group.ID] {
+			t.Errorf("group %s spend %d, ledger says %d", gs.Group.ID, gs.Spent, bySpendGroup[gs.Group.ID])
+		}
+	}
+	t.Logf("accepted %d of %d events, %s debited, balance %s", len(accepted), len(events), sum, pool.Balance)
+	if len(accepted) == 0 || len(accepted) == len(events) {
+		t.Fatalf("the test should see both accepted and refused debits; accepted %d", len(accepted))
+	}
+}
+
+// TestOnePendingTransferUnderConcurrency: 50 concurrent requests from the
+// holder to different members give exactly one pending transfer.
+func TestOnePendingTransferUnderConcurrency(t *testing.T) {
+	b := dynamotest.LocalOnly(t)
+	w := newWorld(t, b)
+	ctx := context.Background()
+	for i := range 50 {
+		if _, _, err := w.s.AddMember(ctx, domain.Member{OrgID: w.org, ID: fmt.Sprintf("m%02d", i), Name: fmt.Sprintf("Member %d", i), SlackUserID: fmt.Sprintf("UM%02d", i), Role: domain.RoleMember}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	var ok, pending, other atomic.Int64
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := w.s.RequestTransfer(ctx, w.org, "dina", fmt.Sprintf("m%02d", i))
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, domain.ErrTransferPending):
+				pending.Add(1)
+			default:
+				other.Add(1)
+				t.Errorf("request: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 || pending.Load() != 49 {
+		t.Fatalf("ok=%d refused-as-pending=%d other=%d; want exactly one pending", ok.Load(), pending.Load(), other.Load())
+	}
+	p, err := w.s.PendingTransfer(ctx, w.org)
+	if err != nil || p == nil {
+		t.Fatalf("pending = %v, %v", p, err)
+	}
+}
+
+// TestConcurrentAnswersResolveOnce: Accept, Decline and Cancel of one
+// transfer racing each other (and themselves) resolve it exactly once.
+func TestConcurrentAnswersResolveOnce(t *testing.T) {
+	b := dynamotest.LocalOnly(t)
+	w := newWorld(t, b)
+	ctx := context.Background()
+	for round := range 8 {
+		holder := w.holder(t)
+		recipient := "sari"
+		if holder == "sari" {
+			recipient = "dina"
+		}
+		// Both must be Owners so Billing can move back and forth.
+		if w.member(t, recipient).Role != domain.RoleOwner {
+			if _, err := w.s.SetRole(ctx, w.org, nil, recipient, domain.RoleOwner); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tr, err := w.s.RequestTransfer(ctx, w.org, holder, recipient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var wins atomic.Int64
+		var won sync.Map
+		answer := func(name string, f func() (domain.Transfer, error)) {
+			defer wg.Done()
+			_, err := f()
+			if err == nil {
+				wins.Add(1)
+				won.Store(name, true)
+			} else if !errors.Is(err, domain.ErrTransferClosed) {
+				t.Errorf("round %d %s: %v", round, name, err)
+			}
+		}
+		for range 3 {
+			wg.Add(3)
+			go answer("accept", func() (domain.Transfer, error) { return w.s.AcceptTransfer(ctx, w.org, tr.ID, recipient) })
+			go answer("decline", func() (domain.Transfer, error) { return w.s.DeclineTransfer(ctx, w.org, tr.ID, recipient) })
+			go answer("cancel", func() (domain.Transfer, error) { return w.s.CancelTransfer(ctx, w.org, tr.ID, holder) })
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("round %d: %d answers won, want exactly 1", round, wins.Load())
+		}
+		final, _ := w.s.GetTransfer(ctx, w.org, tr.ID)
+		wantHolder := holder
+		if _, ok := won.Load("accept"); ok {
+			wantHolder = recipient
+			if final.Status != domain.TransferAccepted {
+				t.Fatalf("accept won but status is %s", final.Status)
+			}
+		}
+		if got := w.holder(t); got != wantHolder {
+			t.Fatalf("round %d: holder %s, want %s (final %s)", round, got, wantHolder, final.Status)
+		}
+		if p, _ := w.s.PendingTransfer(ctx, w.org); p != nil {
+			t.Fatalf("round %d: lock not released", round)
+		}
+	}
+}
