@@ -308,3 +308,17 @@ func (s *Store) DailyUsage(ctx context.Context, orgID string, days int) ([]DayUs
 	sort.Slice(out, func(i, j int) bool { return out[i].Day < out[j].Day })
 	return out, nil
 }
+
+// DebitRequests are the DynamoDB requests one debit of e by agent issues
+// when the group's cap is cached: its TransactWriteItems and the read of
+// the balance for the answer. Benchmarks issue them bare, to measure what
+// the layers above the store cost.
+func (s *Store) DebitRequests(agent domain.Agent, group domain.BudgetGroup, e domain.UsageEvent) (*dynamodb.TransactWriteItemsInput, *dynamodb.BatchGetItemInput) {
+	u := domain.NewUsage(agent.OrgID, agent, e, s.now().UTC())
+	keys := []map[string]types.AttributeValue{key(orgPK(u.OrgID), skPool)}
+	if u.BudgetGroupID != "" {
+		keys = append(keys, key(orgPK(u.OrgID), spendSK(u.BudgetGroupID, u.Period)))
+	}
+	return &dynamodb.TransactWriteItemsInput{TransactItems: s.withTable(debitItems(u, group))},
+		&dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{*s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}}
+}
