@@ -1,0 +1,77 @@
+// Command slack is the Slack app's Lambda function: slash commands
+// (/slack/commands), interactions (/slack/interactions) and events
+// (/slack/events) behind API Gateway's HTTP API. Wiring only; the app is
+// internal/slackapp.
+//
+// Environment: TABLE_NAME (required); DYNAMODB_ENDPOINT (optional);
+// SLACK_SECRET_ARN, the Secrets Manager secret holding
+// {"signing_secret","bot_token"}, read once at cold start; or, for local
+// runs only, SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN instead;
+// SLACK_API_URL (optional, a fake Slack's Web API base URL).
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/slack-go/slack"
+
+	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/secrets"
+	"github.com/orgcredit/orgcredit/internal/slackapp"
+)
+
+func main() {
+	ctx := context.Background()
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	fail := func(msg string, args ...any) {
+		log.Error(msg, args...)
+		os.Exit(1)
+	}
+	table := os.Getenv("TABLE_NAME")
+	if table == "" {
+		fail("TABLE_NAME is not set: set it to the DynamoDB table's name")
+	}
+	client, err := dynamo.NewClient(ctx, os.Getenv("DYNAMODB_ENDPOINT"))
+	if err != nil {
+		fail("cannot make the DynamoDB client", "err", err)
+	}
+	creds, err := slackCredentials(ctx)
+	if err != nil {
+		fail("cannot read the Slack credentials", "err", err)
+	}
+	var opts []slack.Option
+	if u := os.Getenv("SLACK_API_URL"); u != "" {
+		opts = append(opts, slack.OptionAPIURL(u))
+	}
+	app := slackapp.New(slackapp.Config{
+		Store:         dynamo.New(client, table),
+		Slack:         slack.New(creds.BotToken, opts...),
+		SigningSecret: creds.SigningSecret,
+		Logger:        log,
+	})
+	lambda.Start(app.Handle)
+}
+
+// slackCredentials reads the secret named by SLACK_SECRET_ARN, or, when it
+// is unset (local runs), SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN.
+func slackCredentials(ctx context.Context) (secrets.Slack, error) {
+	arn := os.Getenv("SLACK_SECRET_ARN")
+	if arn == "" {
+		s := secrets.Slack{SigningSecret: os.Getenv("SLACK_SIGNING_SECRET"), BotToken: os.Getenv("SLACK_BOT_TOKEN")}
+		if s.SigningSecret == "" {
+			return s, errors.New("neither SLACK_SECRET_ARN nor SLACK_SIGNING_SECRET is set; every Slack request would be refused")
+		}
+		return s, nil
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return secrets.Slack{}, err
+	}
+	return secrets.LoadSlack(ctx, secretsmanager.NewFromConfig(cfg), arn)
+}
