@@ -280,7 +280,7 @@ func (a *App) transferClick(ctx context.Context, ic slack.InteractionCallback, a
 	case domain.RuleTransferClosed, domain.RuleTransferExpired, domain.RuleTransferInvalidated:
 	default:
 		// Not the clicker's transfer to answer, or gone: nothing changed.
-		say(r.Message + " Nothing was changed.")
+		say(sentence(r.Message) + " Nothing was changed.")
 		return
 	}
 	// A click on a transfer that is no longer pending. If this click is
@@ -318,6 +318,14 @@ func (a *App) transferClick(ctx context.Context, ic slack.InteractionCallback, a
 		}
 	}
 	say(r.Message + " " + text)
+}
+
+// sentence ends s with a full stop, for joining messages.
+func sentence(s string) string {
+	if s == "" || strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
 }
 
 func hasButtons(b slack.Blocks) bool {

@@ -274,8 +274,13 @@ func Request(secret string, ts time.Time, path, contentType string, body []byte,
 		},
 		Body: string(body),
 	}
+	req.Headers["user-agent"] = "Slackbot 1.0 (+https://api.slack.com/robots)"
+	req.RequestContext.RouteKey = req.RouteKey
+	req.RequestContext.Stage = "$default"
 	req.RequestContext.HTTP.Method = http.MethodPost
 	req.RequestContext.HTTP.Path = path
+	req.RequestContext.HTTP.Protocol = "HTTP/1.1"
+	req.RequestContext.HTTP.UserAgent = req.Headers["user-agent"]
 	if b64 {
 		req.Body = base64.StdEncoding.EncodeToString(body)
 		req.IsBase64Encoded = true
