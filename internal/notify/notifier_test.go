@@ -19,6 +19,12 @@ import (
 	"github.com/orgcredit/orgcredit/internal/dynamo"
 )
 
+// The store the Lambda and the local run wire in.
+var (
+	_ Store         = (*dynamo.Store)(nil)
+	_ SnapshotStore = (*dynamo.Store)(nil)
+)
+
 // fakeSlack records what the notifier sends; the Slack surface tests the
 // real client. fail makes the next n direct messages fail.
 type fakeSlack struct {
