@@ -160,13 +160,13 @@ func ProblemFor(err error) Problem {
 	var ic *domain.InsufficientCredit
 	if errors.As(err, &ic) {
 		return Problem{Type: TypeInsufficientCredit, Title: "Insufficient credit", Status: http.StatusPaymentRequired,
-			Detail: ic.Error() + ".",
+			Detail: sentence(ic.Error()),
 			Extra:  map[string]any{"balance_micros": int64(ic.Balance), "requested_micros": int64(ic.Requested)}}
 	}
 	var gc *domain.GroupCapReached
 	if errors.As(err, &gc) {
 		return Problem{Type: TypeGroupCapReached, Title: "Budget group cap reached", Status: http.StatusPaymentRequired,
-			Detail: gc.Error() + ".",
+			Detail: sentence(gc.Error()),
 			Extra: map[string]any{"budget_group_id": gc.GroupID, "cap_micros": int64(gc.Cap), "spent_micros": int64(gc.Spent),
 				"requested_micros": int64(gc.Requested), "period": gc.Period}}
 	}
@@ -185,6 +185,18 @@ func ProblemFor(err error) Problem {
 			Header: map[string]string{"Retry-After": strconv.Itoa(RetryAfterSeconds)}}
 	}
 	return Problem{Type: TypeInternal, Title: "Internal error", Status: http.StatusInternalServerError}
+}
+
+// sentence capitalizes a domain message and ends it with a period.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }
 
 // RuleType is the problem type of a product rule's refusal.

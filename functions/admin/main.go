@@ -1,0 +1,38 @@
+// Command admin is the admin API's Lambda function (/admin/...). Wiring
+// only; the API is internal/adminapi.
+//
+// In AWS the admin routes are IAM-authorized by API Gateway, so the
+// function needs no token of its own. ADMIN_TOKEN, when set, additionally
+// requires "Authorization: Bearer <token>" (as the local server does).
+//
+// Environment: TABLE_NAME (required), DYNAMODB_ENDPOINT (optional),
+// ADMIN_TOKEN (optional). Built with -tags lambda.norpc for the
+// provided.al2023 runtime.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/orgcredit/orgcredit/internal/adminapi"
+	"github.com/orgcredit/orgcredit/internal/dynamo"
+)
+
+func main() {
+	ctx := context.Background()
+	table := os.Getenv("TABLE_NAME")
+	if table == "" {
+		slog.Error("TABLE_NAME is not set: set it to the DynamoDB table's name")
+		os.Exit(1)
+	}
+	client, err := dynamo.NewClient(ctx, os.Getenv("DYNAMODB_ENDPOINT"))
+	if err != nil {
+		slog.Error("cannot make the DynamoDB client", "err", err)
+		os.Exit(1)
+	}
+	api := adminapi.New(dynamo.New(client, table), adminapi.WithAdminToken(os.Getenv("ADMIN_TOKEN")))
+	lambda.Start(api.Handle)
+}

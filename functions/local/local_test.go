@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/dynamo"
+)
+
+func newStore(t *testing.T) *dynamo.Store {
+	t.Helper()
+	client, stop, err := dynamo.NewEmbeddedClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	if err := dynamo.EnsureTable(context.Background(), client, "local-test"); err != nil {
+		t.Fatal(err)
+	}
+	return dynamo.New(client, "local-test")
+}
+
+// TestSeedIsIdempotent: a second start against the same table (a
+// persistent DynamoDB endpoint) finds the organization in place, adds no
+// credit, and makes fresh agents since the first tokens cannot be reread.
+func TestSeedIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	first, err := seedDemo(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Reused || len(first.Agents) != 2 || first.Agents[0].ID != "research-bot" {
+		t.Fatalf("first seed = %+v", first)
+	}
+	second, err := seedDemo(ctx, st)
+	if err != nil {
+		t.Fatalf("second seed: %v", err)
+	}
+	if !second.Reused || second.Agents[0].ID == "research-bot" {
+		t.Errorf("second seed = %+v, want fresh agents", second)
+	}
+	for _, a := range append(first.Agents, second.Agents...) {
+		ag, err := st.AgentByToken(ctx, a.Token)
+		if err != nil || ag.ID != a.ID || ag.BudgetGroupID != a.Group || ag.OrgID != "acme" {
+			t.Errorf("token of %s resolves to %+v, %v", a.ID, ag, err)
+		}
+	}
+	pool, err := st.GetPool(ctx, "acme")
+	if err != nil || pool.Balance != 100*domain.MicrosPerCredit {
+		t.Errorf("pool after two seeds = %+v, %v; want 100 credits", pool, err)
+	}
+	org, err := st.GetOrg(ctx, "acme")
+	if err != nil || org.BillingHolderID != "dina" || org.SlackTeamID != "T0DEMO" {
+		t.Errorf("org = %+v, %v", org, err)
+	}
+}
+
+// TestServer talks to the local server's routes over real HTTP, as the
+// printed curl lines do.
+func TestServer(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	demo, err := seedDemo(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config{AdminToken: "admin-secret"}
+	srv := httptest.NewServer(routes(st, cfg))
+	defer srv.Close()
+
+	do := func(method, path, auth, body string) (int, string, http.Header) {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	token := demo.Agents[0].Token
+	tests := []struct {
+		method, path, auth, body string
+		status                   int
+		contains                 string
+	}{
+		{"POST", "/v1/usage", token, `{"id":"demo-0001","amount_micros":1250000,"kind":"conversation"}`, 200, `"duplicate":false`},
+		{"POST", "/v1/usage", token, `{"id":"demo-0001","amount_micros":1250000,"kind":"conversation"}`, 200, `"duplicate":true`},
+		{"GET", "/v1/balance", token, "", 200, `"balance_micros":98750000`},
+		{"GET", "/admin/orgs/acme", "admin-secret", "", 200, `"billing_holder":{"id":"dina"`},
+		{"GET", "/admin/orgs/acme/audit?limit=20", "admin-secret", "", 200, `"action":"agent.created"`},
+		{"GET", "/admin/orgs/acme", "", "", 401, "unauthorized"},
+		{"GET", "/admin/orgs/acme", token, "", 401, "unauthorized"},
+		{"GET", "/v1/balance", "admin-secret", "", 401, "unauthorized"},
+		{"GET", "/", "", "", 404, "not-found"},
+		{"DELETE", "/v1/balance", token, "", 405, "method-not-allowed"},
+	}
+	for _, tt := range tests {
+		status, body, h := do(tt.method, tt.path, tt.auth, tt.body)
+		if status != tt.status || !strings.Contains(body, tt.contains) {
+			t.Errorf("%s %s = %d %s, want %d containing %s", tt.method, tt.path, status, body, tt.status, tt.contains)
+		}
+		if status >= 400 && h.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: error with Content-Type %q", tt.method, tt.path, h.Get("Content-Type"))
+		}
+	}
+}

@@ -1,0 +1,178 @@
+// Command local serves every function's handler on one HTTP server, as
+// API Gateway would: each net/http request becomes the same HTTP API
+// (payload 2.0) event that AWS sends (see internal/apigw).
+//
+//	go run ./functions/local [-addr 127.0.0.1:8080] [-seed=false]
+//
+// Routes: /v1/... the agent API, /admin/... the admin API (bearer
+// ADMIN_TOKEN), /slack/commands, /slack/interactions, /slack/events.
+//
+// Environment: ADMIN_TOKEN and SLACK_SIGNING_SECRET (generated and
+// printed when unset), SLACK_BOT_TOKEN, SLACK_API_URL (a local or fake
+// Slack Web API), DYNAMODB_ENDPOINT (default: the embedded in-process
+// back end, whose data lives as long as the process), TABLE_NAME.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/orgcredit/orgcredit/internal/adminapi"
+	"github.com/orgcredit/orgcredit/internal/agentapi"
+	"github.com/orgcredit/orgcredit/internal/apigw"
+	"github.com/orgcredit/orgcredit/internal/dynamo"
+)
+
+// config is the local server's configuration, from flags and environment.
+type config struct {
+	Addr               string
+	Seed               bool
+	AdminToken         string
+	SlackSigningSecret string
+	SlackBotToken      string
+	SlackAPIURL        string
+	DynamoDBEndpoint   string
+	Table              string
+	generated          []string // names of the values made up at start
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg := loadConfig()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	client, closeDB, err := dynamoClient(ctx, cfg.DynamoDBEndpoint)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if err := dynamo.EnsureTable(ctx, client, cfg.Table); err != nil {
+		return fmt.Errorf("prepare table %s: %w", cfg.Table, err)
+	}
+	store := dynamo.New(client, cfg.Table)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	base := "http://" + ln.Addr().String()
+
+	var demo *demoOrg
+	if cfg.Seed {
+		if demo, err = seedDemo(ctx, store); err != nil {
+			ln.Close()
+			return fmt.Errorf("seed the demo organization (start with -seed=false to skip it): %w", err)
+		}
+	}
+
+	srv := &http.Server{Handler: routes(store, cfg), ReadHeaderTimeout: 10 * time.Second}
+	printBanner(os.Stdout, cfg, base, demo)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// routes mounts every function's handler as API Gateway would route to it.
+func routes(store *dynamo.Store, cfg config) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", apigw.HTTP(agentapi.New(store).Handle))
+	mux.Handle("/admin/", apigw.HTTP(adminapi.New(store, adminapi.WithAdminToken(cfg.AdminToken)).Handle))
+	// ---- Slack (internal/slackapp) is mounted here: ----
+	//   slack := apigw.HTTP(app.Handle)   // app from slackapp.New(...) with cfg.SlackSigningSecret,
+	//                                     // cfg.SlackBotToken, cfg.SlackAPIURL and store
+	//   mux.Handle("/slack/commands", slack)
+	//   mux.Handle("/slack/interactions", slack)
+	//   mux.Handle("/slack/events", slack)
+	// The notifier's poller is started in run, with its ctx, next to the server.
+	// ---- end of Slack ----
+	mux.Handle("/", apigw.HTTP(func(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return apigw.NotFound(req), nil
+	}))
+	return mux
+}
+
+func loadConfig() config {
+	var cfg config
+	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	flag.BoolVar(&cfg.Seed, "seed", true, "create the demo organization (idempotent); -seed=false skips it")
+	noSeed := flag.Bool("no-seed", false, "same as -seed=false")
+	flag.Parse()
+	if *noSeed {
+		cfg.Seed = false
+	}
+	cfg.AdminToken = envOrGenerate(&cfg, "ADMIN_TOKEN")
+	cfg.SlackSigningSecret = envOrGenerate(&cfg, "SLACK_SIGNING_SECRET")
+	cfg.SlackBotToken = os.Getenv("SLACK_BOT_TOKEN")
+	cfg.SlackAPIURL = os.Getenv("SLACK_API_URL")
+	cfg.DynamoDBEndpoint = os.Getenv("DYNAMODB_ENDPOINT")
+	cfg.Table = os.Getenv("TABLE_NAME")
+	if cfg.Table == "" {
+		cfg.Table = dynamo.DefaultTableName
+	}
+	return cfg
+}
+
+// envOrGenerate reads a secret from the environment, or makes one up (and
+// records that it did, so that the banner prints it).
+func envOrGenerate(cfg *config, name string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	cfg.generated = append(cfg.generated, name)
+	return hex.EncodeToString(b[:])
+}
+
+// dynamoClient is the embedded back end by default, or the given endpoint
+// (DynamoDB Local, or any DynamoDB-compatible server).
+func dynamoClient(ctx context.Context, endpoint string) (*dynamodb.Client, func(), error) {
+	if endpoint == "" {
+		c, stop, err := dynamo.NewEmbeddedClient()
+		if err != nil {
+			return nil, nil, fmt.Errorf("start the embedded DynamoDB back end: %w", err)
+		}
+		return c, stop, nil
+	}
+	c, err := dynamo.NewClient(ctx, endpoint)
+	if err != nil {
+		return nil, nil, fmt.Errorf("DynamoDB client for %s: %w", endpoint, err)
+	}
+	return c, func() {}, nil
+}

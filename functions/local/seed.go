@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/dynamo"
+)
+
+// The demo organization of the worked example: Acme, whose Billing is held
+// by Dina (an Owner), with Sari from finance (a Member who may receive
+// Billing) and Ravi (a Builder); two teams with budget groups; 100 credits.
+const (
+	demoOrgID  = "acme"
+	demoTeamID = "T0DEMO"
+)
+
+var (
+	demoOwner   = domain.Member{OrgID: demoOrgID, ID: "dina", Name: "Dina", SlackUserID: "U0DINA", Role: domain.RoleOwner, Status: domain.MemberActive}
+	demoMembers = []domain.Member{
+		{OrgID: demoOrgID, ID: "sari", Name: "Sari (Finance)", SlackUserID: "U0SARI", Role: domain.RoleMember, Status: domain.MemberActive},
+		{OrgID: demoOrgID, ID: "ravi", Name: "Ravi", SlackUserID: "U0RAVI", Role: domain.RoleBuilder, Status: domain.MemberActive},
+	}
+	demoGroups = []domain.BudgetGroup{
+		{OrgID: demoOrgID, ID: "research", Name: "Research", Cap: 50 * domain.MicrosPerCredit},
+		{OrgID: demoOrgID, ID: "support", Name: "Support", Cap: 20 * domain.MicrosPerCredit},
+	}
+	demoGrant  = domain.Grant{OrgID: demoOrgID, ID: "demo-welcome", Amount: 100 * domain.MicrosPerCredit, Reason: "demo credit"}
+	demoAgents = []domain.Agent{
+		{OrgID: demoOrgID, ID: "research-bot", Name: "Research bot", BudgetGroupID: "research"},
+		{OrgID: demoOrgID, ID: "support-bot", Name: "Support bot", BudgetGroupID: "support"},
+	}
+)
+
+// demoOrg is what the banner shows of the seeded organization.
+type demoOrg struct {
+	Agents []demoAgent
+	// Reused is set when the organization already existed (a persistent
+	// DynamoDB endpoint): the first agents' tokens were shown then and
+	// cannot be read back, so fresh agents were made for this run.
+	Reused bool
+}
+
+type demoAgent struct {
+	ID, Group, Token string
+}
+
+// seedDemo creates the demo organization idempotently: every id is fixed,
+// so a second start finds everything in place. Tokens are stored only as
+// hashes, so on such a start new agents are created to have tokens to
+// print.
+func seedDemo(ctx context.Context, st *dynamo.Store) (*demoOrg, error) {
+	org := domain.Org{ID: demoOrgID, Name: "Acme Corp", SlackTeamID: demoTeamID, LowBalanceThreshold: 10 * domain.MicrosPerCredit}
+	if _, _, err := st.CreateOrg(ctx, org, demoOwner); err != nil {
+		return nil, fmt.Errorf("organization %s: %w", org.ID, err)
+	}
+	for _, m := range demoMembers {
+		if _, _, err := st.AddMember(ctx, m, nil); err != nil {
+			return nil, fmt.Errorf("member %s: %w", m.ID, err)
+		}
+	}
+	for _, g := range demoGroups {
+		if _, _, err := st.CreateGroup(ctx, g, nil); err != nil {
+			return nil, fmt.Errorf("budget group %s: %w", g.ID, err)
+		}
+	}
+	if _, _, _, err := st.Grant(ctx, demoGrant, nil); err != nil {
+		return nil, fmt.Errorf("grant %s: %w", demoGrant.ID, err)
+	}
+	demo := &demoOrg{}
+	for _, a := range demoAgents {
+		_, token, _, err := st.CreateAgent(ctx, a, nil)
+		if err != nil {
+			return nil, fmt.Errorf("agent %s: %w", a.ID, err)
+		}
+		if token == "" {
+			demo.Reused = true
+			a.ID = fmt.Sprintf("%s-%d", a.ID, time.Now().Unix())
+			if _, token, _, err = st.CreateAgent(ctx, a, nil); err != nil {
+				return nil, fmt.Errorf("agent %s: %w", a.ID, err)
+			}
+		}
+		demo.Agents = append(demo.Agents, demoAgent{ID: a.ID, Group: a.BudgetGroupID, Token: token})
+	}
+	return demo, nil
+}
+
+// printBanner tells what runs where, the values made up at start, and
+// ready-to-paste curl lines.
+func printBanner(w io.Writer, cfg config, base string, demo *demoOrg) {
+	backend := "embedded (in memory; gone when the server stops)"
+	if cfg.DynamoDBEndpoint != "" {
+		backend = cfg.DynamoDBEndpoint
+	}
+	fmt.Fprintf(w, "orgcredit local server on %s\n", base)
+	fmt.Fprintf(w, "  DynamoDB: %s, table %s\n", backend, cfg.Table)
+	fmt.Fprintf(w, "  agent API %s/v1/  admin API %s/admin/  Slack %s/slack/{commands,interactions,events}\n", base, base, base)
+	for _, name := range cfg.generated {
+		v := cfg.AdminToken
+		if name == "SLACK_SIGNING_SECRET" {
+			v = cfg.SlackSigningSecret
+		}
+		fmt.Fprintf(w, "  %s was not set; generated: %s\n", name, v)
+	}
+	if demo == nil {
+		fmt.Fprintln(w, "\nNo demo organization (-seed=false).")
+		return
+	}
+	fmt.Fprintf(w, "\nDemo organization %q (Acme Corp, Slack team %s): Dina holds Billing (Owner), Sari (Member), Ravi (Builder);\n", demoOrgID, demoTeamID)
+	fmt.Fprintf(w, "budget groups research (cap 50 credits) and support (cap 20 credits); 100 credits granted.\n")
+	if demo.Reused {
+		fmt.Fprintln(w, "The organization existed already: its first agents' tokens were shown when they were created and cannot be read back, so new agents were made for this run.")
+	}
+	fmt.Fprintln(w, "Agent tokens (shown once):")
+	for _, a := range demo.Agents {
+		fmt.Fprintf(w, "  %-28s group %-9s %s\n", a.ID, a.Group, a.Token)
+	}
+	token := demo.Agents[0].Token
+	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	fmt.Fprintln(w, "\nTry:")
+	fmt.Fprintf(w, "  curl -sS -X POST %s/v1/usage -H %s -H 'Content-Type: application/json' -d '{\"id\":\"demo-0001\",\"amount_micros\":1250000,\"kind\":\"conversation\"}'\n",
+		base, q("Authorization: Bearer "+token))
+	fmt.Fprintf(w, "  curl -sS %s/v1/balance -H %s\n", base, q("Authorization: Bearer "+token))
+	fmt.Fprintf(w, "  curl -sS %s/admin/orgs/%s -H %s\n", base, demoOrgID, q("Authorization: Bearer "+cfg.AdminToken))
+	fmt.Fprintf(w, "  curl -sS '%s/admin/orgs/%s/audit?limit=20' -H %s\n", base, demoOrgID, q("Authorization: Bearer "+cfg.AdminToken))
+	fmt.Fprintln(w, "(Send the same usage twice: the second answer says \"duplicate\": true and debits nothing.)")
+}

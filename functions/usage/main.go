@@ -1,0 +1,37 @@
+// Command usage is the agent API's Lambda function (POST /v1/usage,
+// GET /v1/balance) behind API Gateway's HTTP API. Wiring only; the API is
+// internal/agentapi.
+//
+// Environment: TABLE_NAME (required), DYNAMODB_ENDPOINT (optional, e.g. a
+// DynamoDB Local for a local invoke). Built with -tags lambda.norpc for the
+// provided.al2023 runtime.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/orgcredit/orgcredit/internal/agentapi"
+	"github.com/orgcredit/orgcredit/internal/dynamo"
+)
+
+func main() {
+	ctx := context.Background()
+	table := os.Getenv("TABLE_NAME")
+	if table == "" {
+		slog.Error("TABLE_NAME is not set: set it to the DynamoDB table's name")
+		os.Exit(1)
+	}
+	client, err := dynamo.NewClient(ctx, os.Getenv("DYNAMODB_ENDPOINT"))
+	if err != nil {
+		slog.Error("cannot make the DynamoDB client", "err", err)
+		os.Exit(1)
+	}
+	// The API lives as long as the execution environment, so its token
+	// cache spares DynamoDB a token read on most requests.
+	api := agentapi.New(dynamo.New(client, table))
+	lambda.Start(api.Handle)
+}
