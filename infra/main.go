@@ -1,0 +1,46 @@
+// Command infra is the CDK app that deploys the organization credit pool:
+// `cdk synth` and `cdk deploy` run it through cdk.json at the repository
+// root. The functions must be built first (`make build`).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// stackName is the CloudFormation stack's name.
+const stackName = "OrgCredit"
+
+func main() {
+	defer jsii.Close()
+
+	app := awscdk.NewApp(nil)
+	_, err := NewStack(app, stackName, &StackProps{
+		StackProps: awscdk.StackProps{
+			Description: jsii.String("Organization credit pool and the Billing role"),
+		},
+		AssetDir:      contextString(app, "assetDir", "dist"),
+		TransferTTL:   contextString(app, "transferTTL", ""),
+		AlarmTopicARN: contextString(app, "alarmTopicArn", ""),
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	// AWS Solutions checks run on every synth: a finding is an error
+	// annotation, which makes `cdk synth` and `cdk deploy` fail.
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	app.Synth(nil)
+}
+
+// contextString reads a string context value (cdk.json or `-c key=value`).
+func contextString(app awscdk.App, key, def string) string {
+	if v, ok := app.Node().TryGetContext(jsii.String(key)).(string); ok && v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,406 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/orgcredit/orgcredit/internal/dynamo"
+)
+
+// StackProps configures the stack beyond what CloudFormation needs.
+type StackProps struct {
+	awscdk.StackProps
+
+	// AssetDir holds one folder per function with its bootstrap binary
+	// (`make build` writes dist/<fn>/bootstrap). Required.
+	AssetDir string
+
+	// TransferTTL, when set (a Go duration such as "168h"), overrides how
+	// long a Billing transfer stays pending; passed as TRANSFER_TTL.
+	TransferTTL string
+
+	// AlarmTopicARN, when set, is an existing SNS topic every alarm
+	// notifies. Without it the alarms are visible in CloudWatch only.
+	AlarmTopicARN string
+}
+
+// Environment variables the functions read. The Slack credentials are never
+// in the environment: only the secret's ARN is, and the functions fetch
+// the values from Secrets Manager at start.
+const (
+	EnvTableName      = "TABLE_NAME"
+	EnvSlackSecretARN = "SLACK_SECRET_ARN"
+	EnvTransferTTL    = "TRANSFER_TTL"
+)
+
+// logRetention is how long function and access logs are kept: long enough
+// to investigate a month's disputed debit, short enough not to pile up.
+const logRetention = awslogs.RetentionDays_ONE_MONTH
+
+// NewStack builds the whole deployment: the table, the functions, the HTTP
+// API, the Slack secret, the notifier's stream and schedule, and alarms.
+func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.Stack, error) {
+	if props == nil || props.AssetDir == "" {
+		return nil, errors.New("infra: StackProps.AssetDir is required (the folder `make build` writes, normally dist)")
+	}
+	for _, fn := range functions {
+		p := filepath.Join(props.AssetDir, fn.Name, "bootstrap")
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("infra: function %q has no binary at %s; run `make build` first (or set the assetDir context): %w", fn.Name, p, err)
+		}
+	}
+
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	table := newTable(stack)
+
+	// The Slack app's signing secret and bot token, as JSON
+	// {"signing_secret": "...", "bot_token": "xoxb-..."}. The stack creates
+	// the secret with empty values (nothing secret is in the template); the
+	// operator puts the real ones with `aws secretsmanager put-secret-value`
+	// after installing the Slack app (infra/README.md). CloudFormation does
+	// not touch the value again unless this template string changes.
+	slackSecret := awssecretsmanager.NewSecret(stack, jsii.String("SlackCredentials"), &awssecretsmanager.SecretProps{
+		Description:       jsii.String("Slack app credentials: JSON with signing_secret and bot_token"),
+		SecretStringValue: awscdk.SecretValue_UnsafePlainText(jsii.String(`{"signing_secret":"","bot_token":""}`)),
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(slackSecret, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SMG4"),
+		Reason: jsii.String("Slack issues the signing secret and bot token; no Lambda can rotate them. " +
+			"They are rotated in Slack's app settings and stored again with put-secret-value."),
+	}}, nil)
+
+	fns := make(map[string]awslambda.Function, len(functions))
+	for _, spec := range functions {
+		fns[spec.Name] = newFunction(stack, spec, props, table, slackSecret)
+	}
+
+	api, stage := newAPI(stack, fns)
+	failures := newNotifierSources(stack, fns["notifier"], table)
+	newAlarms(stack, props.AlarmTopicARN, fns, api, failures)
+
+	url := stage.Url()
+	out := func(id, path, desc string) {
+		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{
+			Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{url, jsii.String(path)}),
+			Description: jsii.String(desc),
+		})
+	}
+	out("ApiUrl", "", "Base URL of the agent and admin APIs")
+	out("SlackCommandsUrl", "slack/commands", "Slash command Request URL for the Slack app manifest")
+	out("SlackInteractionsUrl", "slack/interactions", "Interactivity Request URL for the Slack app manifest")
+	out("SlackEventsUrl", "slack/events", "Event Subscriptions Request URL for the Slack app manifest")
+	awscdk.NewCfnOutput(stack, jsii.String("SlackSecretArn"), &awscdk.CfnOutputProps{
+		Value:       slackSecret.SecretArn(),
+		Description: jsii.String("Secret to fill with put-secret-value after installing the Slack app"),
+	})
+	return stack, nil
+}
+
+// newTable builds the single table from internal/dynamo's schema, so the
+// deployed table and the one the tests and the local run create cannot
+// drift. CloudFormation names it; the functions get the name as TABLE_NAME.
+func newTable(stack awscdk.Stack) awsdynamodb.Table {
+	str := func(name string) *awsdynamodb.Attribute {
+		return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
+	}
+	table := awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: str(dynamo.PartitionKey),
+		SortKey:      str(dynamo.SortKey),
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		// The table is the ledger: neither a stack deletion nor a console
+		// click may drop it.
+		DeletionProtection:  jsii.Bool(true),
+		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+		TimeToLiveAttribute: jsii.String(dynamo.TTLAttribute),
+		// The notifier finds low-balance crossings by comparing the old and
+		// new images of the pool item.
+		Stream: awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES,
+	})
+	for _, ix := range dynamo.Indexes {
+		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(ix.Name),
+			PartitionKey:   str(ix.PartitionKey),
+			SortKey:        str(ix.SortKey),
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
+	return table
+}
+
+// newFunction builds one Lambda with its own role, log group and the table
+// actions its spec lists, nothing more.
+func newFunction(stack awscdk.Stack, spec function, props *StackProps, table awsdynamodb.Table, slackSecret awssecretsmanager.Secret) awslambda.Function {
+	id := func(suffix string) *string { return jsii.String(spec.Name + suffix) }
+
+	logs := awslogs.NewLogGroup(stack, id("Logs"), &awslogs.LogGroupProps{
+		Retention:     logRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	// An own role instead of Lambda's default one, whose managed policy
+	// (AWSLambdaBasicExecutionRole) may write to every log group.
+	role := awsiam.NewRole(stack, id("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Runs the " + spec.Name + " function"),
+	})
+	logs.GrantWrite(role)
+
+	env := map[string]*string{EnvTableName: table.TableName()}
+	if spec.SlackSecret {
+		env[EnvSlackSecretARN] = slackSecret.SecretArn()
+		slackSecret.GrantRead(role, nil)
+	}
+	if props.TransferTTL != "" {
+		env[EnvTransferTTL] = jsii.String(props.TransferTTL)
+	}
+
+	fn := awslambda.NewFunction(stack, id("Function"), &awslambda.FunctionProps{
+		Description:  jsii.String(spec.Description),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetDir, spec.Name)), nil),
+		MemorySize:   jsii.Number(spec.MemoryMB),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(spec.Timeout.Seconds())),
+		Environment:  &env,
+		Role:         role,
+		LogGroup:     logs,
+	})
+	// Grant on the function's role, after the function exists, so the
+	// statement lands in the role's one default policy.
+	table.Grant(role, *jsii.Strings(spec.TableActions...)...)
+
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("The only wildcard is <table>/index/*: the same actions on this table's own " +
+			"global secondary indexes (the overloaded GSI1), which Query needs; no other table or index."),
+		AppliesTo: &[]interface{}{jsii.String("Resource::<" + logicalID(stack, table) + ".Arn>/index/*")},
+	}}, jsii.Bool(true))
+	return fn
+}
+
+// newAPI builds the HTTP API (payload 2.0) and its one auto-deployed stage.
+func newAPI(stack awscdk.Stack, fns map[string]awslambda.Function) (awsapigatewayv2.HttpApi, awsapigatewayv2.HttpStage) {
+	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+		Description:        jsii.String("Organization credit pool: agent API, admin API, Slack app"),
+		CreateDefaultStage: jsii.Bool(false),
+	})
+
+	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention:     logRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	stage := awsapigatewayv2.NewHttpStage(stack, jsii.String("ApiStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi:    api,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		AccessLogSettings: &accessLogSettings{
+			destination: awsapigatewayv2.NewLogGroupLogDestination(accessLogs),
+			format:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
+		},
+	})
+
+	integration := func(name string) awsapigatewayv2integrations.HttpLambdaIntegration {
+		return awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(name+"Integration"), fns[name],
+			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+				PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+			})
+	}
+
+	// The agent API has no API Gateway authorizer on purpose: the usage
+	// function checks the bearer token itself (hashed, against the table)
+	// and caches the answer for at most 60 s, so a revoked token stops
+	// working within a minute without an authorizer call per request.
+	usage := integration("usage")
+	for _, r := range []struct {
+		path   string
+		method awsapigatewayv2.HttpMethod
+	}{{"/v1/usage", awsapigatewayv2.HttpMethod_POST}, {"/v1/balance", awsapigatewayv2.HttpMethod_GET}} {
+		for _, route := range *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path: jsii.String(r.path), Methods: &[]awsapigatewayv2.HttpMethod{r.method}, Integration: usage,
+		}) {
+			suppressAuthorization(route, "The usage function authenticates every request by its bearer "+
+				"token (stored only as SHA-256, looked up and cached for at most 60 s); an API Gateway "+
+				"authorizer would add a call per debit and could not scope the token to its organization.")
+		}
+	}
+
+	// The admin API is for operators only: every route needs a SigV4
+	// signature from an IAM principal allowed execute-api:Invoke on it.
+	api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path:        jsii.String("/admin/{proxy+}"),
+		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
+		Integration: integration("admin"),
+		Authorizer:  awsapigatewayv2authorizers.NewHttpIamAuthorizer(),
+	})
+
+	// Slack signs every request (v0 HMAC of the raw body); the slack
+	// function rejects a bad signature with 401 before doing anything.
+	slack := integration("slack")
+	for _, path := range slackPaths {
+		for _, route := range *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path: jsii.String(path), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST}, Integration: slack,
+		}) {
+			suppressAuthorization(route, "Slack cannot sign requests with SigV4 or send a bearer token; "+
+				"the slack function verifies Slack's v0 request signature (HMAC-SHA256 with the signing "+
+				"secret, 5-minute window) on every request and answers 401 otherwise.")
+		}
+	}
+	return api, stage
+}
+
+// slackPaths are the Slack app's request URLs (commands, interactivity,
+// events), all served by the slack function.
+var slackPaths = []string{"/slack/commands", "/slack/interactions", "/slack/events"}
+
+func suppressAuthorization(route awsapigatewayv2.HttpRoute, reason string) {
+	cdknag.NagSuppressions_AddResourceSuppressions(route, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String(reason),
+	}}, jsii.Bool(true))
+}
+
+// accessLogFormat is one JSON object per request with what an operator
+// needs to trace a refused or failed call; never the body or headers.
+const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
+	`"requestTime":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status",` +
+	`"protocol":"$context.protocol","responseLength":"$context.responseLength",` +
+	`"latency":"$context.responseLatency","integrationLatency":"$context.integrationLatency",` +
+	`"integrationError":"$context.integrationErrorMessage","iamUser":"$context.identity.userArn"}`
+
+// accessLogSettings implements awsapigatewayv2.IAccessLogSettings.
+type accessLogSettings struct {
+	destination awsapigatewayv2.IAccessLogDestination
+	format      awsapigateway.AccessLogFormat
+}
+
+func (s *accessLogSettings) Destination() awsapigatewayv2.IAccessLogDestination { return s.destination }
+func (s *accessLogSettings) Format() awsapigateway.AccessLogFormat              { return s.format }
+
+// newNotifierSources feeds the notifier the table's stream and a schedule,
+// and returns the queue that collects stream batches it could not process.
+func newNotifierSources(stack awscdk.Stack, notifier awslambda.Function, table awsdynamodb.Table) awssqs.Queue {
+	failures := awssqs.NewQueue(stack, jsii.String("NotifierFailures"), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(failures, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is itself the dead-letter destination of the notifier's stream " +
+			"mapping; it receives only failure records (pointers to the stream batch) and is read by an operator."),
+	}}, nil)
+
+	notifier.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
+		// Alerts are about crossings from now on; replaying the past 24 h
+		// of stream on a fresh deployment would send stale alerts.
+		StartingPosition: awslambda.StartingPosition_LATEST,
+		BatchSize:        jsii.Number(notifierBatchSize),
+		// A bad record is retried, then its batch split until it stands
+		// alone, then sent to the failure queue, so one poisoned record
+		// never stalls the shard (and every later alert) for 24 hours.
+		RetryAttempts:           jsii.Number(notifierRetryAttempts),
+		BisectBatchOnError:      jsii.Bool(true),
+		ReportBatchItemFailures: jsii.Bool(true),
+		MaxRecordAge:            awscdk.Duration_Hours(jsii.Number(notifierMaxRecordAgeHours)),
+		OnFailure:               awslambdaeventsources.NewSqsDlq(failures),
+	}))
+
+	// Pending transfers expire by their stored expiry time; the schedule
+	// closes the due ones and rewrites their Slack messages. The notifier
+	// receives EventBridge's "Scheduled Event" (source aws.events).
+	awsevents.NewRule(stack, jsii.String("ExpireTransfersSchedule"), &awsevents.RuleProps{
+		Description: jsii.String("Expire due Billing transfers"),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(expiryScheduleMinutes))),
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(notifier, &awseventstargets.LambdaFunctionProps{
+			// The next run retries anyway; do not pile up old invocations.
+			RetryAttempts: jsii.Number(0),
+		})},
+	})
+
+	// The stream mapping's role statements include dynamodb:ListStreams,
+	// which IAM only grants on "*".
+	cdknag.NagSuppressions_AddResourceSuppressions(notifier.Role(), &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("dynamodb:ListStreams has no resource-level permissions and must be granted " +
+			"on *; it only lists stream ARNs. The stream's records are readable from this table's stream only."),
+		AppliesTo: &[]interface{}{jsii.String("Resource::*")},
+	}}, jsii.Bool(true))
+	return failures
+}
+
+// The notifier's stream settings, asserted by the tests.
+const (
+	notifierBatchSize         = 100
+	notifierRetryAttempts     = 5
+	notifierMaxRecordAgeHours = 6
+	expiryScheduleMinutes     = 5
+)
+
+// newAlarms raises an alarm on every failure an operator must look at.
+func newAlarms(stack awscdk.Stack, topicARN string, fns map[string]awslambda.Function, api awsapigatewayv2.HttpApi, failures awssqs.Queue) {
+	var action awscloudwatch.IAlarmAction
+	if topicARN != "" {
+		topic := awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(topicARN))
+		action = awscloudwatchactions.NewSnsAction(topic)
+	}
+	fiveMinutes := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5))}
+	alarm := func(id, desc string, metric awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator) {
+		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String(desc),
+			Metric:             metric,
+			Threshold:          jsii.Number(threshold),
+			ComparisonOperator: op,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		if action != nil {
+			a.AddAlarmAction(action)
+		}
+	}
+	atLeast := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+	for _, spec := range functions {
+		fn := fns[spec.Name]
+		alarm(spec.Name+"Errors", "The "+spec.Name+" function failed (crash, timeout or returned error)",
+			fn.MetricErrors(fiveMinutes), 1, atLeast)
+		alarm(spec.Name+"Throttles", "The "+spec.Name+" function was throttled (account concurrency exhausted)",
+			fn.MetricThrottles(fiveMinutes), 1, atLeast)
+	}
+	alarm("NotifierFailuresVisible", "Stream records the notifier gave up on: alerts were not sent",
+		failures.MetricApproximateNumberOfMessagesVisible(fiveMinutes), 0,
+		awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD)
+	// A few 5xx are expected (503 with Retry-After when DynamoDB stays
+	// throttled); a burst means the service is failing agents.
+	alarm("Api5xx", "The HTTP API answered 5xx repeatedly",
+		api.MetricServerError(fiveMinutes), 5, atLeast)
+}
+
+// logicalID is the CloudFormation logical ID of a construct's resource, as
+// cdk-nag names it in IAM5 findings.
+func logicalID(stack awscdk.Stack, c constructs.IConstruct) string {
+	return *stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+}

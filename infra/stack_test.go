@@ -1,0 +1,707 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/orgcredit/orgcredit/internal/dynamo"
+)
+
+// streamActions are what the DynamoDB event source mapping grants the
+// notifier on the table's stream, on top of its table actions.
+var streamActions = []string{
+	"dynamodb:DescribeStream",
+	"dynamodb:GetRecords",
+	"dynamodb:GetShardIterator",
+	"dynamodb:ListStreams",
+}
+
+// assetDir holds placeholder bootstrap files, so that the stack synthesizes
+// without `make build`.
+var assetDir string
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		defer jsii.Close()
+		dir, err := os.MkdirTemp("", "orgcredit-assets-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		if err := writePlaceholders(dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		assetDir = dir
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func writePlaceholders(dir string) error {
+	for _, fn := range functions {
+		if err := os.MkdirAll(filepath.Join(dir, fn.Name), 0o755); err != nil {
+			return err
+		}
+		// Distinct contents give each function its own asset, as real
+		// binaries would.
+		if err := os.WriteFile(filepath.Join(dir, fn.Name, "bootstrap"), []byte("placeholder for "+fn.Name), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cdkContext is the context in cdk.json (feature flags included), so the
+// tests synthesize what `cdk synth` synthesizes.
+func cdkContext(t *testing.T) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "cdk.json"))
+	if err != nil {
+		t.Fatalf("read cdk.json: %v", err)
+	}
+	var cfg struct {
+		App     string         `json:"app"`
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatalf("cdk.json: %v", err)
+	}
+	if cfg.App != "go run ./infra" {
+		t.Errorf("cdk.json app = %q, want %q", cfg.App, "go run ./infra")
+	}
+	return cfg.Context
+}
+
+// synthesized is the stack as main builds it, with cdk-nag applied.
+type synthesized struct {
+	stack awscdk.Stack
+	tmpl  template
+}
+
+var (
+	synthOnce sync.Once
+	synthRes  *synthesized
+)
+
+func synth(t *testing.T) *synthesized {
+	t.Helper()
+	synthOnce.Do(func() {
+		app := awscdk.NewApp(&awscdk.AppProps{Context: toJSIIMap(cdkContext(t))})
+		stack, err := NewStack(app, stackName, &StackProps{AssetDir: assetDir})
+		if err != nil {
+			t.Fatalf("NewStack: %v", err)
+		}
+		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+		synthRes = &synthesized{stack: stack, tmpl: parseTemplate(t, assertions.Template_FromStack(stack, nil))}
+	})
+	if synthRes == nil {
+		t.Fatal("stack did not synthesize (see the first failing test)")
+	}
+	return synthRes
+}
+
+func toJSIIMap(m map[string]any) *map[string]any { return &m }
+
+// template is the synthesized CloudFormation template as plain Go values,
+// so that failures print as Go diffs rather than jsii panics.
+type template struct {
+	Resources map[string]resource `json:"Resources"`
+	Outputs   map[string]struct {
+		Value any `json:"Value"`
+	} `json:"Outputs"`
+}
+
+type resource struct {
+	Type       string         `json:"Type"`
+	Properties map[string]any `json:"Properties"`
+	Metadata   map[string]any `json:"Metadata"`
+}
+
+func parseTemplate(t *testing.T, tmpl assertions.Template) template {
+	t.Helper()
+	raw, err := json.Marshal(tmpl.ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out template
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (tm template) ofType(typ string) map[string]resource {
+	out := map[string]resource{}
+	for id, r := range tm.Resources {
+		if r.Type == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// only returns the one resource of a type, failing otherwise.
+func (tm template) only(t *testing.T, typ string) (string, resource) {
+	t.Helper()
+	rs := tm.ofType(typ)
+	if len(rs) != 1 {
+		t.Fatalf("%d resources of type %s, want 1", len(rs), typ)
+	}
+	for id, r := range rs {
+		return id, r
+	}
+	panic("unreachable")
+}
+
+// id is the logical ID of the stack's child construct with the given ID.
+func (s *synthesized) id(t *testing.T, constructID string) string {
+	t.Helper()
+	c := s.stack.Node().TryFindChild(jsii.String(constructID))
+	if c == nil {
+		t.Fatalf("no construct %q in the stack", constructID)
+	}
+	return logicalID(s.stack, c)
+}
+
+func ref(id string) map[string]any          { return map[string]any{"Ref": id} }
+func getAtt(id, attr string) map[string]any { return map[string]any{"Fn::GetAtt": []any{id, attr}} }
+
+// equalJSON compares two values by their JSON form.
+func equalJSON(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+func js(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestTableMatchesSchema(t *testing.T) {
+	s := synth(t)
+	_, table := s.tmpl.only(t, "AWS::DynamoDB::Table")
+	p := table.Properties
+
+	// The expected table is the one internal/dynamo creates locally.
+	want := dynamo.CreateTableInput(dynamo.DefaultTableName)
+
+	var keys []any
+	for _, k := range want.KeySchema {
+		keys = append(keys, map[string]any{"AttributeName": aws.ToString(k.AttributeName), "KeyType": string(k.KeyType)})
+	}
+	var attrs []any
+	for _, a := range want.AttributeDefinitions {
+		attrs = append(attrs, map[string]any{"AttributeName": aws.ToString(a.AttributeName), "AttributeType": string(a.AttributeType)})
+	}
+	var gsis []any
+	for _, g := range want.GlobalSecondaryIndexes {
+		var ks []any
+		for _, k := range g.KeySchema {
+			ks = append(ks, map[string]any{"AttributeName": aws.ToString(k.AttributeName), "KeyType": string(k.KeyType)})
+		}
+		gsis = append(gsis, map[string]any{
+			"IndexName":  aws.ToString(g.IndexName),
+			"KeySchema":  ks,
+			"Projection": map[string]any{"ProjectionType": string(g.Projection.ProjectionType)},
+		})
+	}
+
+	tests := []struct {
+		prop string
+		want any
+	}{
+		{"KeySchema", keys},
+		{"AttributeDefinitions", sortedBy(attrs, "AttributeName")},
+		{"GlobalSecondaryIndexes", gsis},
+		{"BillingMode", string(want.BillingMode)},
+		{"StreamSpecification", map[string]any{"StreamViewType": string(want.StreamSpecification.StreamViewType)}},
+		{"PointInTimeRecoverySpecification", map[string]any{"PointInTimeRecoveryEnabled": true}},
+		{"DeletionProtectionEnabled", true},
+		{"TimeToLiveSpecification", map[string]any{"AttributeName": dynamo.TTLAttribute, "Enabled": true}},
+	}
+	for _, tt := range tests {
+		got := p[tt.prop]
+		if tt.prop == "AttributeDefinitions" {
+			got = sortedBy(got.([]any), "AttributeName")
+		}
+		if !equalJSON(got, tt.want) {
+			t.Errorf("table %s = %s, want %s", tt.prop, js(got), js(tt.want))
+		}
+	}
+	if name, ok := p["TableName"]; ok {
+		t.Errorf("table has a fixed TableName %v; CloudFormation must name it", name)
+	}
+	if table.Properties == nil || s.tmpl.Resources[s.id(t, "Table")].Type != "AWS::DynamoDB::Table" {
+		t.Errorf("the Table construct is not the table resource")
+	}
+}
+
+func sortedBy(items []any, key string) []any {
+	out := slices.Clone(items)
+	sort.Slice(out, func(i, j int) bool {
+		return fmt.Sprint(out[i].(map[string]any)[key]) < fmt.Sprint(out[j].(map[string]any)[key])
+	})
+	return out
+}
+
+func TestFunctions(t *testing.T) {
+	s := synth(t)
+	if got := len(s.tmpl.ofType("AWS::Lambda::Function")); got != len(functions) {
+		t.Errorf("%d Lambda functions in the template, want %d (one per functions/ directory, no helpers)", got, len(functions))
+	}
+	tableID, secretID := s.id(t, "Table"), s.id(t, "SlackCredentials")
+	for _, spec := range functions {
+		t.Run(spec.Name, func(t *testing.T) {
+			p := s.tmpl.Resources[s.id(t, spec.Name+"Function")].Properties
+			checks := []struct {
+				prop string
+				want any
+			}{
+				{"Runtime", "provided.al2023"},
+				{"Architectures", []any{"arm64"}},
+				{"Handler", "bootstrap"},
+				{"MemorySize", spec.MemoryMB},
+				{"Timeout", spec.Timeout.Seconds()},
+				{"LoggingConfig", map[string]any{"LogGroup": ref(s.id(t, spec.Name+"Logs"))}},
+			}
+			for _, c := range checks {
+				if !equalJSON(p[c.prop], c.want) {
+					t.Errorf("%s = %s, want %s", c.prop, js(p[c.prop]), js(c.want))
+				}
+			}
+			wantEnv := map[string]any{EnvTableName: ref(tableID)}
+			if spec.SlackSecret {
+				wantEnv[EnvSlackSecretARN] = ref(secretID)
+			}
+			gotEnv := p["Environment"].(map[string]any)["Variables"]
+			if !equalJSON(gotEnv, wantEnv) {
+				t.Errorf("environment = %s, want %s", js(gotEnv), js(wantEnv))
+			}
+		})
+	}
+
+	// Every log group, the functions' and the API's, expires.
+	for id, lg := range s.tmpl.ofType("AWS::Logs::LogGroup") {
+		if lg.Properties["RetentionInDays"] != float64(30) {
+			t.Errorf("log group %s RetentionInDays = %v, want 30", id, lg.Properties["RetentionInDays"])
+		}
+	}
+}
+
+// TestFunctionsCoverDirectories keeps the deployed functions and the
+// directories under functions/ equal: a function nobody deploys, or a
+// deployed function with no source, fails here.
+func TestFunctionsCoverDirectories(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join("..", "functions"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != "local" {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	var declared []string
+	for _, fn := range functions {
+		declared = append(declared, fn.Name)
+	}
+	for _, d := range dirs {
+		if !slices.Contains(declared, d) {
+			t.Errorf("functions/%s is not deployed: add it to the functions list in infra/functions.go (memory, timeout, table actions, routes)", d)
+		}
+	}
+	for _, d := range declared {
+		if !slices.Contains(dirs, d) {
+			t.Errorf("function %q is deployed but functions/%s does not exist", d, d)
+		}
+	}
+}
+
+// policyActions collects every action allowed to a role by the stack's
+// inline policies, and the resources of the statements naming each action.
+func policyActions(t *testing.T, tm template, roleID string) (actions []string, resources map[string][]any) {
+	t.Helper()
+	resources = map[string][]any{}
+	for _, pol := range tm.ofType("AWS::IAM::Policy") {
+		if !slices.ContainsFunc(pol.Properties["Roles"].([]any), func(r any) bool { return equalJSON(r, ref(roleID)) }) {
+			continue
+		}
+		doc := pol.Properties["PolicyDocument"].(map[string]any)
+		for _, st := range doc["Statement"].([]any) {
+			st := st.(map[string]any)
+			if st["Effect"] != "Allow" {
+				continue
+			}
+			res := st["Resource"]
+			rs, ok := res.([]any)
+			if !ok {
+				rs = []any{res}
+			}
+			acts := st["Action"]
+			as, ok := acts.([]any)
+			if !ok {
+				as = []any{acts}
+			}
+			for _, a := range as {
+				actions = append(actions, a.(string))
+				resources[a.(string)] = append(resources[a.(string)], rs...)
+			}
+		}
+	}
+	sort.Strings(actions)
+	return slices.Compact(actions), resources
+}
+
+func TestLeastPrivilege(t *testing.T) {
+	s := synth(t)
+	tableID, secretID := s.id(t, "Table"), s.id(t, "SlackCredentials")
+	tableResources := []any{
+		getAtt(tableID, "Arn"),
+		map[string]any{"Fn::Join": []any{"", []any{getAtt(tableID, "Arn"), "/index/*"}}},
+	}
+	for _, spec := range functions {
+		t.Run(spec.Name, func(t *testing.T) {
+			roleID := s.id(t, spec.Name+"Role")
+			role := s.tmpl.Resources[roleID]
+			if role.Properties["ManagedPolicyArns"] != nil {
+				t.Errorf("role has managed policies %v; it must have only its inline grants", role.Properties["ManagedPolicyArns"])
+			}
+			fn := s.tmpl.Resources[s.id(t, spec.Name+"Function")]
+			if !equalJSON(fn.Properties["Role"], getAtt(roleID, "Arn")) {
+				t.Errorf("function runs as %s, want its own role %s", js(fn.Properties["Role"]), roleID)
+			}
+
+			want := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+			want = append(want, spec.TableActions...)
+			if spec.SlackSecret {
+				want = append(want, "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue")
+			}
+			if spec.Name == "notifier" {
+				want = append(want, streamActions...)
+				want = append(want, "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")
+			}
+			sort.Strings(want)
+
+			got, resources := policyActions(t, s.tmpl, roleID)
+			if !slices.Equal(got, want) {
+				t.Errorf("actions allowed:\n got  %v\n want %v", got, want)
+			}
+			for _, a := range spec.TableActions {
+				if !equalJSON(resources[a], tableResources) {
+					t.Errorf("%s allowed on %s, want only the table and its indexes", a, js(resources[a]))
+				}
+			}
+			if spec.SlackSecret && !equalJSON(resources["secretsmanager:GetSecretValue"], []any{ref(secretID)}) {
+				t.Errorf("GetSecretValue allowed on %s, want only the Slack secret", js(resources["secretsmanager:GetSecretValue"]))
+			}
+		})
+	}
+
+	// The action lists themselves stay within what the design needs.
+	for _, spec := range functions {
+		for _, a := range spec.TableActions {
+			if a == "dynamodb:Scan" || strings.Contains(a, "*") {
+				t.Errorf("%s: table action %s is broader than any access pattern needs", spec.Name, a)
+			}
+		}
+	}
+}
+
+// TestTableActions pins each function's table permissions: widening one is
+// a security decision that must change this test too.
+func TestTableActions(t *testing.T) {
+	read := []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"}
+	debit := append(slices.Clone(read), "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+	manage := append(slices.Clone(debit), "dynamodb:DeleteItem")
+	want := map[string][]string{
+		"usage":    debit,
+		"admin":    manage,
+		"slack":    manage,
+		"notifier": manage,
+	}
+	for _, fn := range functions {
+		got := slices.Sorted(slices.Values(fn.TableActions))
+		w := slices.Sorted(slices.Values(want[fn.Name]))
+		if !slices.Equal(got, w) {
+			t.Errorf("%s table actions = %v, want %v", fn.Name, got, w)
+		}
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	s := synth(t)
+	// integration logical ID -> function name
+	integrations := map[string]string{}
+	for id, in := range s.tmpl.ofType("AWS::ApiGatewayV2::Integration") {
+		if in.Properties["PayloadFormatVersion"] != "2.0" {
+			t.Errorf("integration %s uses payload format %v, want 2.0", id, in.Properties["PayloadFormatVersion"])
+		}
+		for _, fn := range functions {
+			if equalJSON(in.Properties["IntegrationUri"], getAtt(s.id(t, fn.Name+"Function"), "Arn")) {
+				integrations[id] = fn.Name
+			}
+		}
+	}
+	type route struct{ function, auth string }
+	got := map[string]route{}
+	for _, r := range s.tmpl.ofType("AWS::ApiGatewayV2::Route") {
+		auth, _ := r.Properties["AuthorizationType"].(string)
+		if auth == "" {
+			auth = "NONE"
+		}
+		target := fmt.Sprint(r.Properties["Target"])
+		var fn string
+		for id, name := range integrations {
+			if strings.Contains(target, id) {
+				fn = name
+			}
+		}
+		got[r.Properties["RouteKey"].(string)] = route{fn, auth}
+	}
+	want := map[string]route{
+		"POST /v1/usage":           {"usage", "NONE"},
+		"GET /v1/balance":          {"usage", "NONE"},
+		"ANY /admin/{proxy+}":      {"admin", "AWS_IAM"},
+		"POST /slack/commands":     {"slack", "NONE"},
+		"POST /slack/interactions": {"slack", "NONE"},
+		"POST /slack/events":       {"slack", "NONE"},
+	}
+	for key, w := range want {
+		if g, ok := got[key]; !ok {
+			t.Errorf("route %q missing", key)
+		} else if g != w {
+			t.Errorf("route %q -> %s with authorization %s, want %s with %s", key, g.function, g.auth, w.function, w.auth)
+		}
+	}
+	for key := range got {
+		if _, ok := want[key]; !ok {
+			t.Errorf("unexpected route %q", key)
+		}
+	}
+
+	_, stage := s.tmpl.only(t, "AWS::ApiGatewayV2::Stage")
+	if stage.Properties["StageName"] != "$default" || stage.Properties["AutoDeploy"] != true {
+		t.Errorf("stage = %s, want the auto-deployed $default stage", js(stage.Properties))
+	}
+	logs, _ := stage.Properties["AccessLogSettings"].(map[string]any)
+	if !equalJSON(logs["DestinationArn"], getAtt(s.id(t, "ApiAccessLogs"), "Arn")) || !json.Valid([]byte(fmt.Sprint(logs["Format"]))) {
+		t.Errorf("stage access logs = %s, want JSON lines into ApiAccessLogs", js(logs))
+	}
+}
+
+func TestSecretsNotInEnvironment(t *testing.T) {
+	s := synth(t)
+	_, secret := s.tmpl.only(t, "AWS::SecretsManager::Secret")
+	var placeholder map[string]string
+	if err := json.Unmarshal([]byte(fmt.Sprint(secret.Properties["SecretString"])), &placeholder); err != nil {
+		t.Fatalf("secret's initial value is not JSON: %v", err)
+	}
+	if !equalJSON(placeholder, map[string]string{"signing_secret": "", "bot_token": ""}) {
+		t.Errorf("secret's initial value = %v, want the two keys, empty (real values are put after deploy)", placeholder)
+	}
+
+	forbidden := []string{"SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SIGNING", "TOKEN", "PASSWORD"}
+	for id, fn := range s.tmpl.ofType("AWS::Lambda::Function") {
+		vars, _ := fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		for name, v := range vars {
+			for _, f := range forbidden {
+				if strings.Contains(strings.ToUpper(name), f) {
+					t.Errorf("%s: environment variable %s looks like a credential", id, name)
+				}
+			}
+			if str, ok := v.(string); ok && (strings.HasPrefix(str, "xox") || len(str) >= 32) {
+				t.Errorf("%s: %s has a literal value that looks like a credential", id, name)
+			}
+		}
+	}
+}
+
+func TestNotifierSources(t *testing.T) {
+	s := synth(t)
+	notifierID, tableID, queueID := s.id(t, "notifierFunction"), s.id(t, "Table"), s.id(t, "NotifierFailures")
+
+	_, esm := s.tmpl.only(t, "AWS::Lambda::EventSourceMapping")
+	checks := []struct {
+		prop string
+		want any
+	}{
+		{"EventSourceArn", getAtt(tableID, "StreamArn")},
+		{"FunctionName", ref(notifierID)},
+		{"StartingPosition", "LATEST"},
+		{"BatchSize", notifierBatchSize},
+		{"MaximumRetryAttempts", notifierRetryAttempts},
+		{"BisectBatchOnFunctionError", true},
+		{"FunctionResponseTypes", []any{"ReportBatchItemFailures"}},
+		{"MaximumRecordAgeInSeconds", notifierMaxRecordAgeHours * 3600},
+		{"DestinationConfig", map[string]any{"OnFailure": map[string]any{"Destination": getAtt(queueID, "Arn")}}},
+	}
+	for _, c := range checks {
+		if !equalJSON(esm.Properties[c.prop], c.want) {
+			t.Errorf("event source mapping %s = %s, want %s", c.prop, js(esm.Properties[c.prop]), js(c.want))
+		}
+	}
+
+	q := s.tmpl.Resources[queueID].Properties
+	if q["SqsManagedSseEnabled"] != true {
+		t.Errorf("failure queue is not encrypted: %s", js(q))
+	}
+	var ssl bool
+	for _, pol := range s.tmpl.ofType("AWS::SQS::QueuePolicy") {
+		doc := js(pol.Properties["PolicyDocument"])
+		ssl = ssl || (strings.Contains(doc, `"aws:SecureTransport":"false"`) && strings.Contains(doc, `"Effect":"Deny"`))
+	}
+	if !ssl {
+		t.Error("failure queue does not deny non-TLS access")
+	}
+
+	ruleID, rule := s.tmpl.only(t, "AWS::Events::Rule")
+	if want := fmt.Sprintf("rate(%d minutes)", expiryScheduleMinutes); rule.Properties["ScheduleExpression"] != want {
+		t.Errorf("schedule = %v, want %s", rule.Properties["ScheduleExpression"], want)
+	}
+	targets, _ := rule.Properties["Targets"].([]any)
+	if len(targets) != 1 || !equalJSON(targets[0].(map[string]any)["Arn"], getAtt(notifierID, "Arn")) {
+		t.Errorf("schedule targets = %s, want the notifier", js(targets))
+	}
+	var invokable bool
+	for _, perm := range s.tmpl.ofType("AWS::Lambda::Permission") {
+		p := perm.Properties
+		invokable = invokable || (p["Principal"] == "events.amazonaws.com" &&
+			equalJSON(p["SourceArn"], getAtt(ruleID, "Arn")) && equalJSON(p["FunctionName"], getAtt(notifierID, "Arn")))
+	}
+	if !invokable {
+		t.Error("EventBridge may not invoke the notifier for the schedule")
+	}
+}
+
+func TestAlarms(t *testing.T) {
+	s := synth(t)
+	type alarm struct {
+		metric, dimension string
+		threshold         float64
+		op                string
+	}
+	var got []alarm
+	for _, a := range s.tmpl.ofType("AWS::CloudWatch::Alarm") {
+		p := a.Properties
+		got = append(got, alarm{fmt.Sprint(p["MetricName"]), js(p["Dimensions"]), p["Threshold"].(float64), fmt.Sprint(p["ComparisonOperator"])})
+	}
+	dim := func(name string, v any) string { return js([]any{map[string]any{"Name": name, "Value": v}}) }
+	want := []alarm{
+		{"ApproximateNumberOfMessagesVisible", dim("QueueName", getAtt(s.id(t, "NotifierFailures"), "QueueName")), 0, "GreaterThanThreshold"},
+		{"5xx", dim("ApiId", ref(s.id(t, "Api"))), 5, "GreaterThanOrEqualToThreshold"},
+	}
+	for _, fn := range functions {
+		d := dim("FunctionName", ref(s.id(t, fn.Name+"Function")))
+		want = append(want,
+			alarm{"Errors", d, 1, "GreaterThanOrEqualToThreshold"},
+			alarm{"Throttles", d, 1, "GreaterThanOrEqualToThreshold"})
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("missing alarm %+v", w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d alarms, want %d", len(got), len(want))
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	s := synth(t)
+	apiRef := js(ref(s.id(t, "Api")))
+	for name, path := range map[string]string{
+		"ApiUrl":               "/",
+		"SlackCommandsUrl":     "/slack/commands",
+		"SlackInteractionsUrl": "/slack/interactions",
+		"SlackEventsUrl":       "/slack/events",
+	} {
+		out, ok := s.tmpl.Outputs[name]
+		if !ok {
+			t.Errorf("output %s missing", name)
+			continue
+		}
+		// {"Fn::Join": ["", ["https://", {"Ref": api}, ..., "<path>"]]}
+		join, _ := out.Value.(map[string]any)["Fn::Join"].([]any)
+		var parts []any
+		if len(join) == 2 {
+			parts, _ = join[1].([]any)
+		}
+		if len(parts) == 0 || !strings.Contains(js(parts), apiRef) || !strings.HasSuffix(fmt.Sprint(parts[len(parts)-1]), path) {
+			t.Errorf("output %s = %s, want the API's URL ending in %s", name, js(out.Value), path)
+		}
+	}
+}
+
+// TestAwsSolutionsChecks fails on any cdk-nag finding left unsuppressed.
+func TestAwsSolutionsChecks(t *testing.T) {
+	s := synth(t)
+	findings := func(stack awscdk.Stack) []string {
+		ann := assertions.Annotations_FromStack(stack)
+		var out []string
+		match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+		for _, m := range append(*ann.FindError(jsii.String("*"), match), *ann.FindWarning(jsii.String("*"), match)...) {
+			out = append(out, fmt.Sprintf("%s: %v", *m.Id, m.Entry.Data))
+		}
+		return out
+	}
+	for _, f := range findings(s.stack) {
+		t.Errorf("cdk-nag: %s", f)
+	}
+
+	// Every suppression says why.
+	for id, r := range s.tmpl.Resources {
+		nag, _ := r.Metadata["cdk_nag"].(map[string]any)
+		rules, _ := nag["rules_to_suppress"].([]any)
+		for _, rule := range rules {
+			reason := fmt.Sprint(rule.(map[string]any)["reason"])
+			if len(reason) < 60 || strings.Contains(strings.ToUpper(reason), "TODO") {
+				t.Errorf("%s: suppression of %v has no real justification: %q", id, rule.(map[string]any)["id"], reason)
+			}
+		}
+	}
+
+	// The checks do run: a queue that breaks the rules is reported.
+	app := awscdk.NewApp(nil)
+	bad := awscdk.NewStack(app, jsii.String("Bad"), nil)
+	awssqs.NewQueue(bad, jsii.String("PlainQueue"), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(nil), nil)
+	assertions.Template_FromStack(bad, nil) // synthesizes, running the aspects
+	if len(findings(bad)) == 0 {
+		t.Error("cdk-nag reported nothing for a queue without SSL enforcement or a dead-letter queue")
+	}
+}
+
+func TestNewStackNeedsBinaries(t *testing.T) {
+	tests := []struct {
+		name, dir, wantErr string
+	}{
+		{"no asset dir", "", "AssetDir is required"},
+		{"asset dir without binaries", t.TempDir(), "run `make build` first"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewStack(awscdk.NewApp(nil), "Stack", &StackProps{AssetDir: tt.dir})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("NewStack(AssetDir %q) error = %v, want one containing %q", tt.dir, err, tt.wantErr)
+			}
+		})
+	}
+}
