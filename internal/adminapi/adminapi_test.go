@@ -101,7 +101,7 @@ func run(t *testing.T, a *API, steps []step) {
 }
 
 func TestOrganizationsAndMembers(t *testing.T) {
-	a, _ := newAPI(t)
+	a, st := newAPI(t)
 	run(t, a, []step{
 		{"POST", "/admin/orgs", createAcme, 201, []string{`"id":"acme"`, `"billing_holder":{"id":"dina","name":"Dina"}`, `"pending_transfer":null`, `"balance_micros":0`, `"low_balance_threshold_micros":10000000`}, nil},
 		{"POST", "/admin/orgs", createAcme, 200, []string{`"id":"acme"`}, nil},
@@ -134,6 +134,13 @@ func TestOrganizationsAndMembers(t *testing.T) {
 		{"DELETE", "/admin/orgs/acme/members/ravi", "", 204, nil, nil},
 		{"GET", "/admin/orgs/acme/members", "", 200, []string{`"id":"ravi"`, `"status":"removed"`}, nil},
 		{"GET", "/admin/orgs/acme", "", 200, []string{`"billing_holder":{"id":"dina"`}, nil},
+	})
+	tr, err := st.RequestTransfer(context.Background(), "acme", "dina", "sari")
+	if err != nil {
+		t.Fatalf("RequestTransfer: %v", err)
+	}
+	run(t, a, []step{
+		{"GET", "/admin/orgs/acme", "", 200, []string{`"pending_transfer":{"id":"` + tr.ID + `","status":"pending","initiator_id":"dina","recipient_id":"sari"`}, nil},
 		{"PUT", "/admin/orgs/acme", "", 405, []string{"method-not-allowed"}, nil},
 		{"GET", "/admin/organizations", "", 404, nil, nil},
 	})

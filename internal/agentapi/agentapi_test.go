@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -277,5 +278,34 @@ func TestTokenTTLIsCapped(t *testing.T) {
 	a := New(nil, WithTokenTTL(time.Hour))
 	if a.tokens.ttl != MaxTokenTTL {
 		t.Errorf("ttl = %v, want the cap %v", a.tokens.ttl, MaxTokenTTL)
+	}
+}
+
+// TestConcurrentDebits: parallel debits through one API (one Lambda
+// instance's token cache) each debit once.
+func TestConcurrentDebits(t *testing.T) {
+	f := newFixture(t)
+	const n = 16
+	statuses := make(chan int, 2*n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := fmt.Sprintf(`{"id":"p%d","amount_micros":1000000}`, i)
+			for range 2 { // every event delivered twice
+				statuses <- f.postUsage("free-bot", body).StatusCode
+			}
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if s != 200 {
+			t.Errorf("status %d", s)
+		}
+	}
+	if b := f.balance("free-bot"); b.BalanceMicros != 100*credit-n*credit {
+		t.Errorf("balance %d, want %d", b.BalanceMicros, 100*credit-n*credit)
 	}
 }
