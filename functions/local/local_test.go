@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
@@ -70,8 +75,8 @@ func TestServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config{AdminToken: "admin-secret"}
-	srv := httptest.NewServer(routes(st, cfg))
+	cfg := config{AdminToken: "admin-secret", SlackSigningSecret: "signing-secret"}
+	srv := httptest.NewServer(routes(st, slackApp(st, cfg), cfg))
 	defer srv.Close()
 
 	do := func(method, path, auth, body string) (int, string, http.Header) {
@@ -115,5 +120,40 @@ func TestServer(t *testing.T) {
 		if status >= 400 && h.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s %s: error with Content-Type %q", tt.method, tt.path, h.Get("Content-Type"))
 		}
+	}
+}
+
+// TestLocalServerMountsSlack checks the Slack endpoints are served and
+// verified: a signed URL verification is answered, an unsigned one is not.
+func TestLocalServerMountsSlack(t *testing.T) {
+	st := newStore(t)
+	cfg := config{AdminToken: "admin-secret", SlackSigningSecret: "signing-secret"}
+	srv := httptest.NewServer(routes(st, slackApp(st, cfg), cfg))
+	defer srv.Close()
+
+	body := `{"type":"url_verification","token":"x","challenge":"chal-123"}`
+	post := func(sign bool) (int, string) {
+		req, _ := http.NewRequest("POST", srv.URL+"/slack/events", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if sign {
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			mac := hmac.New(sha256.New, []byte(cfg.SlackSigningSecret))
+			mac.Write([]byte("v0:" + ts + ":" + body))
+			req.Header.Set("X-Slack-Request-Timestamp", ts)
+			req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, b := post(true); status != 200 || !strings.Contains(b, "chal-123") {
+		t.Errorf("signed url_verification = %d %s", status, b)
+	}
+	if status, _ := post(false); status != 401 {
+		t.Errorf("unsigned request = %d, want 401", status)
 	}
 }

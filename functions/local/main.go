@@ -25,16 +25,20 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/adminapi"
 	"github.com/orgcredit/orgcredit/internal/agentapi"
 	"github.com/orgcredit/orgcredit/internal/apigw"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/notify"
+	"github.com/orgcredit/orgcredit/internal/slackapp"
 )
 
 // config is the local server's configuration, from flags and environment.
@@ -86,8 +90,19 @@ func run() error {
 		}
 	}
 
-	srv := &http.Server{Handler: routes(store, cfg), ReadHeaderTimeout: 10 * time.Second}
+	app := slackApp(store, cfg)
+	srv := &http.Server{Handler: routes(store, app, cfg), ReadHeaderTimeout: 10 * time.Second}
 	printBanner(os.Stdout, cfg, base, demo)
+
+	// There are no DynamoDB Streams or schedules locally: the poller turns
+	// changes of the watched items into the same stream records, and runs
+	// the same schedule handler, every few seconds.
+	poller := notify.NewPoller(notify.New(store, app, notify.WithLogger(slog.Default())), store, 2*time.Second)
+	go func() {
+		if err := poller.Run(ctx); err != nil {
+			slog.Error("notifier poller stopped", "err", err)
+		}
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -109,18 +124,14 @@ func run() error {
 }
 
 // routes mounts every function's handler as API Gateway would route to it.
-func routes(store *dynamo.Store, cfg config) http.Handler {
+func routes(store *dynamo.Store, app *slackapp.App, cfg config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apigw.HTTP(agentapi.New(store).Handle))
 	mux.Handle("/admin/", apigw.HTTP(adminapi.New(store, adminapi.WithAdminToken(cfg.AdminToken)).Handle))
-	// ---- Slack (internal/slackapp) is mounted here: ----
-	//   slack := apigw.HTTP(app.Handle)   // app from slackapp.New(...) with cfg.SlackSigningSecret,
-	//                                     // cfg.SlackBotToken, cfg.SlackAPIURL and store
-	//   mux.Handle("/slack/commands", slack)
-	//   mux.Handle("/slack/interactions", slack)
-	//   mux.Handle("/slack/events", slack)
-	// The notifier's poller is started in run, with its ctx, next to the server.
-	// ---- end of Slack ----
+	slackHandler := apigw.HTTP(app.Handle)
+	mux.Handle("/slack/commands", slackHandler)
+	mux.Handle("/slack/interactions", slackHandler)
+	mux.Handle("/slack/events", slackHandler)
 	mux.Handle("/", apigw.HTTP(func(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		return apigw.NotFound(req), nil
 	}))
@@ -146,6 +157,26 @@ func loadConfig() config {
 		cfg.Table = dynamo.DefaultTableName
 	}
 	return cfg
+}
+
+// slackApp is the Slack app on the local store. Without SLACK_API_URL its
+// Web API calls go to Slack itself, which needs a real bot token.
+func slackApp(store *dynamo.Store, cfg config) *slackapp.App {
+	var opts []slack.Option
+	if cfg.SlackAPIURL != "" {
+		u := cfg.SlackAPIURL
+		if !strings.HasSuffix(u, "/") {
+			u += "/" // slack-go appends method names to the base URL
+		}
+		opts = append(opts, slack.OptionAPIURL(u))
+	}
+	opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second}))
+	return slackapp.New(slackapp.Config{
+		Store:         store,
+		Slack:         slack.New(cfg.SlackBotToken, opts...),
+		SigningSecret: cfg.SlackSigningSecret,
+		Logger:        slog.Default(),
+	})
 }
 
 // envOrGenerate reads a secret from the environment, or makes one up (and
