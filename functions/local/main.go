@@ -10,7 +10,8 @@
 // Environment: ADMIN_TOKEN and SLACK_SIGNING_SECRET (generated and
 // printed when unset), SLACK_BOT_TOKEN, SLACK_API_URL (a local or fake
 // Slack Web API), DYNAMODB_ENDPOINT (default: the embedded in-process
-// back end, whose data lives as long as the process), TABLE_NAME.
+// back end, whose data lives as long as the process), TABLE_NAME,
+// TRANSFER_TTL (how long a Billing transfer stays pending; default 168h).
 package main
 
 import (
@@ -74,7 +75,11 @@ func run() error {
 	if err := dynamo.EnsureTable(ctx, client, cfg.Table); err != nil {
 		return fmt.Errorf("prepare table %s: %w", cfg.Table, err)
 	}
-	store := dynamo.New(client, cfg.Table)
+	storeOpts, err := dynamo.OptionsFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	store := dynamo.New(client, cfg.Table, storeOpts...)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -338,3 +338,18 @@ func (s *Store) auditPut(org string, at time.Time, actor string, action domain.A
 // retryDecisions is how many times an operation re-reads and re-decides
 // when a concurrent change made its conditions fail.
 const retryDecisions = 6
+
+// OptionsFromEnv reads the store's settings from the environment:
+// TRANSFER_TTL, how long a transfer request stays pending, as a Go
+// duration ("168h", the default, is 7 days).
+func OptionsFromEnv(getenv func(string) string) ([]Option, error) {
+	var opts []Option
+	if v := getenv("TRANSFER_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("TRANSFER_TTL=%q is not a positive duration such as 168h", v)
+		}
+		opts = append(opts, WithTransferTTL(d))
+	}
+	return opts, nil
+}
