@@ -7,6 +7,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/dynamotest"
 	"github.com/orgcredit/orgcredit/internal/slacktestx"
 )
 
@@ -17,8 +18,15 @@ func dmChannel(user string) string { return "D" + strings.TrimPrefix(user, "U") 
 // modal lists Sari and not Dina, she submits, Sari's DM has Accept and
 // Decline, Sari accepts, both messages lose their buttons and Sari's App
 // Home shows the balance.
+// It runs on every back end: the embedded one and, when configured,
+// DynamoDB Local.
 func TestWorkedExample(t *testing.T) {
-	f := newFixture(t)
+	for _, b := range dynamotest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) { workedExample(t, newFixtureOn(t, b)) })
+	}
+}
+
+func workedExample(t *testing.T, f *fixture) {
 
 	// 1. The command opens the modal with the eligible members only.
 	r := f.billing(dina, "transfer")
