@@ -149,10 +149,19 @@ func (a *App) submitTransfer(ctx context.Context, ic slack.InteractionCallback) 
 	if err != nil {
 		return fieldError(a.refusalText(ctx, "request transfer", err))
 	}
-	if err := a.sendTransferMessages(ctx, m.Org, t); err != nil {
-		// The recipient could not be asked, so the request cannot be
-		// answered: withdraw it rather than leave a lock nobody sees.
+	sent, err := a.sendTransferMessages(ctx, m.Org, t)
+	if err != nil {
+		// The request could not be delivered or recorded, so it could not
+		// be answered or its messages rewritten: withdraw it rather than
+		// leave a lock, and take the buttons off whatever was posted.
 		a.log.ErrorContext(ctx, "send transfer messages", "org", t.OrgID, "transfer", t.ID, "err", err)
+		for _, msg := range sent {
+			text := "This Billing transfer request was withdrawn because Slack did not deliver it completely. Nothing changed."
+			if _, _, _, uerr := a.slack.UpdateMessageContext(ctx, msg.Channel, msg.TS,
+				slack.MsgOptionText(text, false), slack.MsgOptionBlocks(section(text))); uerr != nil {
+				a.log.ErrorContext(ctx, "withdraw posted message", "err", uerr)
+			}
+		}
 		if _, cerr := a.store.CancelTransfer(ctx, m.Org.ID, t.ID, m.Member.ID); cerr != nil {
 			a.log.ErrorContext(ctx, "withdraw unsent transfer", "org", t.OrgID, "transfer", t.ID, "err", cerr)
 			return fieldError("Slack did not deliver the request (" + err.Error() + ") and withdrawing it failed; it is pending. Cancel it with `/billing cancel` and try again.")
@@ -164,15 +173,16 @@ func (a *App) submitTransfer(ctx context.Context, ic slack.InteractionCallback) 
 
 // sendTransferMessages sends the recipient their Accept/Decline message and
 // the initiator a confirmation with Cancel, and stores both so that every
-// outcome can rewrite them.
-func (a *App) sendTransferMessages(ctx context.Context, org domain.Org, t domain.Transfer) error {
+// outcome can rewrite them. It returns the messages it posted, also on
+// error.
+func (a *App) sendTransferMessages(ctx context.Context, org domain.Org, t domain.Transfer) (sent []domain.Message, err error) {
 	initiator, err := a.store.GetMember(ctx, t.OrgID, t.InitiatorID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	recipient, err := a.store.GetMember(ctx, t.OrgID, t.RecipientID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	value := transferValue(t)
 	expires := t.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
@@ -185,8 +195,9 @@ func (a *App) sendTransferMessages(ctx context.Context, org domain.Org, t domain
 	decline.Style = slack.StyleDanger
 	rMsg, err := a.post(ctx, recipient.SlackUserID, "", rText, section(rText), slack.NewActionBlock(transferBlockID, accept, decline))
 	if err != nil {
-		return fmt.Errorf("message to %s: %w", recipient.Describe(), err)
+		return nil, fmt.Errorf("message to %s: %w", recipient.Describe(), err)
 	}
+	sent = append(sent, rMsg)
 
 	iText := fmt.Sprintf("You asked %s to take over the *Billing* role of *%s*. You keep it until they accept; the request expires %s.",
 		mentionOf(recipient), escape(org.Name), expires)
@@ -195,8 +206,10 @@ func (a *App) sendTransferMessages(ctx context.Context, org domain.Org, t domain
 	if err != nil {
 		// The recipient's message is out; the confirmation is a courtesy.
 		a.log.ErrorContext(ctx, "confirmation to initiator", "org", t.OrgID, "transfer", t.ID, "err", err)
+	} else {
+		sent = append(sent, iMsg)
 	}
-	return a.store.SetTransferMessages(ctx, t.OrgID, t.ID, rMsg, iMsg)
+	return sent, a.store.SetTransferMessages(ctx, t.OrgID, t.ID, rMsg, iMsg)
 }
 
 // post sends a message into a DM: into channel when known, else into the
