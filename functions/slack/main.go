@@ -7,7 +7,8 @@
 // SLACK_SECRET_ARN, the Secrets Manager secret holding
 // {"signing_secret","bot_token"}, read once at cold start; or, for local
 // runs only, SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN instead;
-// SLACK_API_URL (optional, a fake Slack's Web API base URL).
+// SLACK_API_URL (optional, a fake Slack's Web API base URL); TRANSFER_TTL
+// (optional, how long a Billing transfer stays pending, default 168h).
 package main
 
 import (
@@ -49,8 +50,12 @@ func main() {
 	if u := os.Getenv("SLACK_API_URL"); u != "" {
 		opts = append(opts, slack.OptionAPIURL(u))
 	}
+	storeOpts, err := dynamo.OptionsFromEnv(os.Getenv)
+	if err != nil {
+		fail("bad store setting", "err", err)
+	}
 	app := slackapp.New(slackapp.Config{
-		Store:         dynamo.New(client, table),
+		Store:         dynamo.New(client, table, storeOpts...),
 		Slack:         slack.New(creds.BotToken, opts...),
 		SigningSecret: creds.SigningSecret,
 		Logger:        log,

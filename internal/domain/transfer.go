@@ -118,8 +118,12 @@ func CanStartTransfer(org Org, actor Member) error {
 
 // DecideRequest applies the rules of a new transfer request. pending is the
 // organization's pending transfer, if any; an expired one no longer blocks.
-// recipient is nil when the id names no member.
-func DecideRequest(org Org, actor Member, recipientID string, recipient *Member, pending *Transfer, id string, now time.Time, ttl time.Duration) (Transfer, error) {
+// recipient is nil when the id names no member. name names members in the
+// refusal (nil: their ids).
+func DecideRequest(org Org, actor Member, recipientID string, recipient *Member, pending *Transfer, name func(id string) string, id string, now time.Time, ttl time.Duration) (Transfer, error) {
+	if name == nil {
+		name = func(id string) string { return id }
+	}
 	if err := CanStartTransfer(org, actor); err != nil {
 		return Transfer{}, err
 	}
@@ -136,8 +140,9 @@ func DecideRequest(org Org, actor Member, recipientID string, recipient *Member,
 		return Transfer{}, refuse(RuleIneligibleRecipient, fmt.Sprintf("%s cannot be reached in Slack, so they could not accept. Choose another member.", recipient.Describe()))
 	}
 	if pending != nil && !pending.Closed(now) {
-		r := refuse(RuleTransferPending, fmt.Sprintf("A transfer is already pending (to %s since %s). Only one can be pending at a time: cancel it with `/billing cancel` or wait for the answer.",
-			pending.RecipientID, pending.RequestedAt.UTC().Format("2006-01-02 15:04 UTC")))
+		r := refuse(RuleTransferPending, fmt.Sprintf("A transfer of Billing is already pending: to %s, requested by %s on %s. Only one can be pending at a time: %s can cancel it with `/billing cancel`, or wait for %s to answer (it expires %s).",
+			name(pending.RecipientID), name(pending.InitiatorID), pending.RequestedAt.UTC().Format("2006-01-02 15:04 UTC"),
+			name(pending.InitiatorID), name(pending.RecipientID), pending.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")))
 		p := *pending
 		r.Transfer = &p
 		return Transfer{}, r

@@ -105,7 +105,7 @@ func (s *Store) RequestTransfer(ctx context.Context, orgID, actorID, recipientID
 			pending = &p
 		}
 		now := s.now().UTC()
-		t, err := domain.DecideRequest(org, actor, recipientID, recipient, pending, newID("tr_", now), now, s.transferTTL)
+		t, err := domain.DecideRequest(org, actor, recipientID, recipient, pending, s.memberNames(ctx, orgID), newID("tr_", now), now, s.transferTTL)
 		if err != nil {
 			return domain.Transfer{}, err
 		}
@@ -145,6 +145,17 @@ func (s *Store) RequestTransfer(ctx context.Context, orgID, actorID, recipientID
 		return t, nil
 	}
 	return domain.Transfer{}, raced("transfer request")
+}
+
+// memberNames names members for messages, reading them only when a
+// message needs them.
+func (s *Store) memberNames(ctx context.Context, orgID string) func(string) string {
+	return func(id string) string {
+		if m, err := s.GetMember(ctx, orgID, id); err == nil {
+			return m.Describe()
+		}
+		return id
+	}
 }
 
 func memberCheck(orgID, memberID, cond string, vals map[string]types.AttributeValue) types.TransactWriteItem {
