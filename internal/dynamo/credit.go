@@ -62,14 +62,7 @@ func (s *Store) CreateGroup(ctx context.Context, g domain.BudgetGroup, actor *do
 
 // GetGroup reads a budget group.
 func (s *Store) GetGroup(ctx context.Context, orgID, groupID string) (domain.BudgetGroup, error) {
-	it, ok, err := getItem[groupItem](ctx, s, orgPK(orgID), groupSK(groupID))
-	if err != nil {
-		return domain.BudgetGroup{}, err
-	}
-	if !ok {
-		return domain.BudgetGroup{}, domain.NotFound("budget group", groupID)
-	}
-	return it.domain(), nil
+	return getDomain[groupItem](ctx, s, orgPK(orgID), groupSK(groupID), "budget group", groupID)
 }
 
 // SetGroupCap changes a group's cap. It takes effect at once: every debit
@@ -110,15 +103,7 @@ func (s *Store) SetGroupCap(ctx context.Context, orgID, groupID string, capMicro
 
 // ListGroups reads an organization's budget groups.
 func (s *Store) ListGroups(ctx context.Context, orgID string) ([]domain.BudgetGroup, error) {
-	items, err := queryPrefix[groupItem](ctx, s, orgPK(orgID), "GROUP#")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]domain.BudgetGroup, len(items))
-	for i, it := range items {
-		out[i] = it.domain()
-	}
-	return out, nil
+	return listDomain[groupItem](ctx, s, orgPK(orgID), "GROUP#")
 }
 
 // GroupStatuses reads every group's spend in period.
@@ -201,27 +186,12 @@ func (s *Store) CreateAgent(ctx context.Context, a domain.Agent, actor *domain.M
 
 // GetAgent reads an agent.
 func (s *Store) GetAgent(ctx context.Context, orgID, agentID string) (domain.Agent, error) {
-	it, ok, err := getItem[agentItem](ctx, s, orgPK(orgID), agentSK(agentID))
-	if err != nil {
-		return domain.Agent{}, err
-	}
-	if !ok {
-		return domain.Agent{}, domain.NotFound("agent", agentID)
-	}
-	return it.domain(), nil
+	return getDomain[agentItem](ctx, s, orgPK(orgID), agentSK(agentID), "agent", agentID)
 }
 
 // ListAgents reads an organization's agents, revoked ones included.
 func (s *Store) ListAgents(ctx context.Context, orgID string) ([]domain.Agent, error) {
-	items, err := queryPrefix[agentItem](ctx, s, orgPK(orgID), "AGENT#")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]domain.Agent, len(items))
-	for i, it := range items {
-		out[i] = it.domain()
-	}
-	return out, nil
+	return listDomain[agentItem](ctx, s, orgPK(orgID), "AGENT#")
 }
 
 // SetAgentGroup moves an agent to another budget group ("" for none).

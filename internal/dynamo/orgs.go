@@ -72,14 +72,7 @@ func (s *Store) CreateOrg(ctx context.Context, org domain.Org, owner domain.Memb
 
 // GetOrg reads an organization.
 func (s *Store) GetOrg(ctx context.Context, orgID string) (domain.Org, error) {
-	it, ok, err := getItem[orgItem](ctx, s, orgPK(orgID), skOrg)
-	if err != nil {
-		return domain.Org{}, err
-	}
-	if !ok {
-		return domain.Org{}, domain.NotFound("organization", orgID)
-	}
-	return it.domain(), nil
+	return getDomain[orgItem](ctx, s, orgPK(orgID), skOrg, "organization", orgID)
 }
 
 // ListOrgs reads every organization. It scans the table and is meant for
@@ -113,14 +106,7 @@ func (s *Store) ListOrgs(ctx context.Context) ([]domain.Org, error) {
 
 // GetPool reads an organization's credit pool.
 func (s *Store) GetPool(ctx context.Context, orgID string) (domain.Pool, error) {
-	it, ok, err := getItem[poolItem](ctx, s, orgPK(orgID), skPool)
-	if err != nil {
-		return domain.Pool{}, err
-	}
-	if !ok {
-		return domain.Pool{}, domain.NotFound("organization", orgID)
-	}
-	return it.domain(), nil
+	return getDomain[poolItem](ctx, s, orgPK(orgID), skPool, "organization", orgID)
 }
 
 // SetThreshold changes the low-balance threshold. It is kept on the pool
@@ -233,28 +219,13 @@ func (s *Store) AddMember(ctx context.Context, m domain.Member, actor *domain.Me
 
 // GetMember reads a member, active or not.
 func (s *Store) GetMember(ctx context.Context, orgID, memberID string) (domain.Member, error) {
-	it, ok, err := getItem[memberItem](ctx, s, orgPK(orgID), memberSK(memberID))
-	if err != nil {
-		return domain.Member{}, err
-	}
-	if !ok {
-		return domain.Member{}, domain.NotFound("member", memberID)
-	}
-	return it.domain(), nil
+	return getDomain[memberItem](ctx, s, orgPK(orgID), memberSK(memberID), "member", memberID)
 }
 
 // ListMembers reads every member of an organization, including those who
 // left.
 func (s *Store) ListMembers(ctx context.Context, orgID string) ([]domain.Member, error) {
-	items, err := queryPrefix[memberItem](ctx, s, orgPK(orgID), "MEMBER#")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]domain.Member, len(items))
-	for i, it := range items {
-		out[i] = it.domain()
-	}
-	return out, nil
+	return listDomain[memberItem](ctx, s, orgPK(orgID), "MEMBER#")
 }
 
 // Membership is one organization a Slack user is an active member of.

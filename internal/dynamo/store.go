@@ -90,6 +90,38 @@ func getItem[T any](ctx context.Context, s *Store, pk, sk string) (v T, found bo
 	return v, err == nil, err
 }
 
+// stored is an item struct that converts to its domain value.
+type stored[D any] interface{ domain() D }
+
+// getDomain reads one item as its domain value; a missing item is the
+// not-found refusal for kind and id.
+func getDomain[T stored[D], D any](ctx context.Context, s *Store, pk, sk, kind, id string) (D, error) {
+	it, ok, err := getItem[T](ctx, s, pk, sk)
+	if err != nil {
+		var zero D
+		return zero, err
+	}
+	if !ok {
+		var zero D
+		return zero, domain.NotFound(kind, id)
+	}
+	return it.domain(), nil
+}
+
+// listDomain reads an organization's items under a sort-key prefix as
+// domain values.
+func listDomain[T stored[D], D any](ctx context.Context, s *Store, pk, prefix string) ([]D, error) {
+	items, err := queryPrefix[T](ctx, s, pk, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]D, len(items))
+	for i, it := range items {
+		out[i] = it.domain()
+	}
+	return out, nil
+}
+
 // queryAll reads every item of a query, following pages.
 func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, limit int) ([]map[string]types.AttributeValue, error) {
 	in.TableName = s.table

@@ -28,14 +28,7 @@ const (
 
 // GetTransfer reads a transfer.
 func (s *Store) GetTransfer(ctx context.Context, orgID, transferID string) (domain.Transfer, error) {
-	it, ok, err := getItem[transferItem](ctx, s, orgPK(orgID), transferSK(transferID))
-	if err != nil {
-		return domain.Transfer{}, err
-	}
-	if !ok {
-		return domain.Transfer{}, domain.NotFound("transfer", transferID)
-	}
-	return it.domain(), nil
+	return getDomain[transferItem](ctx, s, orgPK(orgID), transferSK(transferID), "transfer", transferID)
 }
 
 // PendingTransfer is the organization's pending transfer, or nil. One past
