@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/dynamo"
 	"github.com/orgcredit/orgcredit/internal/dynamotest"
 )
 
@@ -120,6 +121,53 @@ func TestDebitContract(t *testing.T) {
 			}
 			if r.Group.Remaining != 10*credit-1 {
 				t.Fatalf("remaining = %d", r.Group.Remaining)
+			}
+		})
+
+		t.Run("cap changed by another instance", func(t *testing.T) {
+			w := newWorld(t, b)
+			res := w.agents["research-bot"]
+			if _, err := w.s.Debit(ctx, res, domain.UsageEvent{ID: "r1", Amount: 10 * credit}); err != nil {
+				t.Fatal(err) // the cap (50) is now cached by w.s
+			}
+			other := dynamo.New(b.Client, w.s.Table(), dynamo.WithClock(w.clock.Now)) // another Lambda instance
+			if _, err := other.SetGroupCap(ctx, w.org, "research", 12*credit, nil); err != nil {
+				t.Fatal(err)
+			}
+			_, gs, err := w.s.Balance(ctx, res)
+			if err != nil || gs.Group.Cap != 12*credit || gs.Remaining != 2*credit {
+				t.Fatalf("balance after a cap change elsewhere: %+v %v", gs, err)
+			}
+			if _, err := w.s.Debit(ctx, res, domain.UsageEvent{ID: "r2", Amount: 3 * credit}); !errors.Is(err, domain.ErrGroupCapReached) {
+				t.Fatalf("debit over the new cap: %v", err)
+			}
+			r, err := w.s.Debit(ctx, res, domain.UsageEvent{ID: "r3", Amount: 2 * credit})
+			if err != nil || r.Group.Group.Cap != 12*credit || r.Group.Remaining != 0 {
+				t.Fatalf("debit to the new cap: %+v %v", r.Group, err)
+			}
+			if _, err := other.SetGroupCap(ctx, w.org, "research", 20*credit, nil); err != nil {
+				t.Fatal(err)
+			}
+			dup, err := w.s.Debit(ctx, res, domain.UsageEvent{ID: "r3", Amount: 2 * credit})
+			if err != nil || !dup.Duplicate || dup.Group.Group.Cap != 20*credit || dup.Group.Remaining != 8*credit {
+				t.Fatalf("duplicate after another cap change: %+v %v", dup.Group, err)
+			}
+		})
+
+		t.Run("cap raised by another instance", func(t *testing.T) {
+			w := newWorld(t, b)
+			sup := w.agents["support-bot"]
+			if _, err := w.s.Debit(ctx, sup, domain.UsageEvent{ID: "s1", Amount: 18 * credit}); err != nil {
+				t.Fatal(err) // the cap (20) is now cached by w.s
+			}
+			other := dynamo.New(b.Client, w.s.Table(), dynamo.WithClock(w.clock.Now))
+			if _, err := other.SetGroupCap(ctx, w.org, "support", 30*credit, nil); err != nil {
+				t.Fatal(err)
+			}
+			// 18 + 5 is over the cached cap but within the current one.
+			r, err := w.s.Debit(ctx, sup, domain.UsageEvent{ID: "s2", Amount: 5 * credit})
+			if err != nil || r.Group.Remaining != 7*credit {
+				t.Fatalf("debit within a raised cap: %+v %v", r.Group, err)
 			}
 		})
 

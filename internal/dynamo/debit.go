@@ -53,7 +53,7 @@ func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEve
 		items := s.withTable(debitItems(u, group))
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
-			return s.debitResult(ctx, u, group, false)
+			return s.debitResult(ctx, u, &group, false)
 		}
 		var tce *types.TransactionCanceledException
 		if !errors.As(err, &tce) {
@@ -80,12 +80,7 @@ func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEve
 				return domain.DebitResult{}, domain.Refusef(domain.RuleUsageConflict,
 					"usage id %q was already used for a different event (agent, amount, kind or occurred_at differ); nothing was debited. Use a new id for a new event, and the same body when retrying", u.ID)
 			}
-			orig := old.domain()
-			var g domain.BudgetGroup
-			if orig.BudgetGroupID != "" {
-				g, _ = s.cachedGroup(ctx, orig.OrgID, orig.BudgetGroupID, false)
-			}
-			return s.debitResult(ctx, orig, g, true)
+			return s.debitResult(ctx, old.domain(), nil, true)
 		case u.BudgetGroupID != "" && tc.failed(debitCap):
 			// The cap changed since it was cached: reload and try again.
 			g, gerr := s.cachedGroup(ctx, agent.OrgID, u.BudgetGroupID, true)
@@ -109,6 +104,22 @@ func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEve
 			}
 			return domain.DebitResult{}, &domain.InsufficientCredit{Balance: domain.Micros(pool.Balance), Requested: u.Amount}
 		case u.BudgetGroupID != "" && tc.failed(debitSpend):
+			// Before refusing, make sure the cap the condition used is
+			// current: a back end may report only the first failed
+			// condition, hiding a stale cap behind the spend check.
+			g, gerr := s.cachedGroup(ctx, agent.OrgID, u.BudgetGroupID, true)
+			if gerr != nil {
+				return domain.DebitResult{}, gerr
+			}
+			if g.Cap != group.Cap {
+				group = g
+				if capRefreshes++; capRefreshes > 3 {
+					return domain.DebitResult{}, raced("debit")
+				}
+				attempt--
+				last = nil
+				continue
+			}
 			sp, _ := unmarshal[spendItem](tc.item(debitSpend))
 			return domain.DebitResult{}, &domain.GroupCapReached{
 				GroupID: group.ID, GroupName: group.Name, Cap: group.Cap,
@@ -154,36 +165,51 @@ func debitItems(u domain.Usage, group domain.BudgetGroup) []types.TransactWriteI
 	return items
 }
 
-// debitResult reads the pool (and the group's spend) right after a debit,
-// in one request.
-func (s *Store) debitResult(ctx context.Context, u domain.Usage, group domain.BudgetGroup, duplicate bool) (domain.DebitResult, error) {
-	pool, spent, err := s.readPoolAndSpend(ctx, u.OrgID, u.BudgetGroupID, u.Period)
+// debitResult reads the pool and the group's spend right after a debit, in
+// one request. group is the group the debit's transaction validated; nil
+// (duplicates) reads the group too, since a cached one may be stale.
+func (s *Store) debitResult(ctx context.Context, u domain.Usage, group *domain.BudgetGroup, duplicate bool) (domain.DebitResult, error) {
+	bal, err := s.readBalances(ctx, u.OrgID, u.BudgetGroupID, u.Period, group == nil)
 	if err != nil {
 		return domain.DebitResult{}, err
 	}
-	res := domain.DebitResult{Usage: u, Duplicate: duplicate, Balance: pool.Balance}
+	res := domain.DebitResult{Usage: u, Duplicate: duplicate, Balance: bal.pool.Balance}
 	if u.BudgetGroupID != "" {
-		gs := domain.NewGroupStatus(group, u.Period, spent)
+		if group == nil {
+			group = bal.group
+		}
+		gs := domain.NewGroupStatus(*group, u.Period, bal.spent)
 		res.Group = &gs
 	}
 	return res, nil
 }
 
-func (s *Store) readPoolAndSpend(ctx context.Context, orgID, groupID, period string) (domain.Pool, domain.Micros, error) {
+// balances are the items an answer about credit needs.
+type balances struct {
+	pool  domain.Pool
+	spent domain.Micros       // the group's spend in the period
+	group *domain.BudgetGroup // when asked for; never nil then
+}
+
+// readBalances reads the pool, a group's spend in period and, withGroup,
+// the group itself, in one consistent BatchGetItem.
+func (s *Store) readBalances(ctx context.Context, orgID, groupID, period string, withGroup bool) (balances, error) {
 	keys := []map[string]types.AttributeValue{key(orgPK(orgID), skPool)}
 	if groupID != "" {
 		keys = append(keys, key(orgPK(orgID), spendSK(groupID, period)))
+		if withGroup {
+			keys = append(keys, key(orgPK(orgID), groupSK(groupID)))
+		}
 	}
 	req := map[string]types.KeysAndAttributes{*s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	var pool domain.Pool
-	var spent domain.Micros
+	var bal balances
 	for attempt := 0; len(req) > 0; attempt++ {
 		if attempt >= s.maxAttempts {
-			return domain.Pool{}, 0, unavailable("read", errors.New("unprocessed keys"))
+			return balances{}, unavailable("read", errors.New("unprocessed keys"))
 		}
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
-				return domain.Pool{}, 0, err
+				return balances{}, err
 			}
 		}
 		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
@@ -191,48 +217,62 @@ func (s *Store) readPoolAndSpend(ctx context.Context, orgID, groupID, period str
 			if retryable(err) {
 				continue
 			}
-			return domain.Pool{}, 0, unavailable("read", err)
+			return balances{}, unavailable("read", err)
 		}
 		for _, raw := range out.Responses[*s.table] {
-			switch t := raw["type"].(type) {
-			case *types.AttributeValueMemberS:
-				if t.Value == typePool {
-					p, err := unmarshal[poolItem](raw)
-					if err != nil {
-						return domain.Pool{}, 0, err
-					}
-					pool = p.domain()
-				} else if t.Value == typeSpend {
-					sp, err := unmarshal[spendItem](raw)
-					if err != nil {
-						return domain.Pool{}, 0, err
-					}
-					spent = domain.Micros(sp.Spent)
+			t, _ := raw["type"].(*types.AttributeValueMemberS)
+			if t == nil {
+				continue
+			}
+			switch t.Value {
+			case typePool:
+				p, err := unmarshal[poolItem](raw)
+				if err != nil {
+					return balances{}, err
 				}
+				bal.pool = p.domain()
+			case typeSpend:
+				sp, err := unmarshal[spendItem](raw)
+				if err != nil {
+					return balances{}, err
+				}
+				bal.spent = domain.Micros(sp.Spent)
+			case typeGroup:
+				g, err := unmarshal[groupItem](raw)
+				if err != nil {
+					return balances{}, err
+				}
+				dg := g.domain()
+				bal.group = &dg
 			}
 		}
 		req = out.UnprocessedKeys
 	}
-	return pool, spent, nil
+	if bal.pool.OrgID == "" {
+		return balances{}, domain.NotFound("organization", orgID)
+	}
+	if withGroup && groupID != "" {
+		if bal.group == nil {
+			return balances{}, domain.NotFound("budget group", groupID)
+		}
+		s.cacheGroup(*bal.group)
+	}
+	return bal, nil
 }
 
-// Balance is the pool and, for an agent in a group, the group's spend this
-// period.
+// Balance is the pool and, for an agent in a group, the group's cap and
+// spend this period, read fresh in one request.
 func (s *Store) Balance(ctx context.Context, agent domain.Agent) (domain.Pool, *domain.GroupStatus, error) {
 	period := domain.Period(s.now())
-	pool, spent, err := s.readPoolAndSpend(ctx, agent.OrgID, agent.BudgetGroupID, period)
+	bal, err := s.readBalances(ctx, agent.OrgID, agent.BudgetGroupID, period, true)
 	if err != nil {
 		return domain.Pool{}, nil, err
 	}
 	if agent.BudgetGroupID == "" {
-		return pool, nil, nil
+		return bal.pool, nil, nil
 	}
-	g, err := s.cachedGroup(ctx, agent.OrgID, agent.BudgetGroupID, false)
-	if err != nil {
-		return domain.Pool{}, nil, err
-	}
-	gs := domain.NewGroupStatus(g, period, spent)
-	return pool, &gs, nil
+	gs := domain.NewGroupStatus(*bal.group, period, bal.spent)
+	return bal.pool, &gs, nil
 }
 
 // cachedGroup returns a budget group from the cap cache, reading it when
