@@ -383,21 +383,15 @@ func (a *App) cmdRole(ctx context.Context, c cmdCtx, m dynamo.Membership) events
 }
 
 func (a *App) cmdLeave(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
-	// Leaving cancels a transfer pending to or from the member; its Slack
-	// messages must then lose their buttons too.
-	pending, err := a.store.PendingTransfer(ctx, m.Org.ID)
-	if err != nil {
-		return ephemeral(a.refusalText(ctx, "pending transfer", err))
-	}
 	if err := a.store.Leave(ctx, m.Org.ID, m.Member.ID); err != nil {
 		return ephemeral(a.refusalText(ctx, "leave", err))
 	}
-	if pending != nil && (pending.InitiatorID == m.Member.ID || pending.RecipientID == m.Member.ID) {
-		if t, err := a.store.GetTransfer(ctx, m.Org.ID, pending.ID); err != nil {
-			a.log.ErrorContext(ctx, "read transfer after leave", "org", m.Org.ID, "transfer", pending.ID, "err", err)
-		} else if err := a.announce(ctx, m.Org, t); err != nil {
-			a.log.ErrorContext(ctx, "announce transfer after leave", "org", m.Org.ID, "transfer", t.ID, "err", err)
-		}
+	// Leaving closes a transfer pending to or from the member, also one
+	// past its expiry that nothing has swept yet (so read the lock, not
+	// PendingTransfer, which hides those): its messages must lose their
+	// buttons and the other party be told.
+	if id := m.Org.PendingTransferID; id != "" {
+		a.announceClosedOnce(ctx, m.Org, id)
 	}
 	return ephemeral(fmt.Sprintf("You left *%s*.", escape(m.Org.Name)))
 }

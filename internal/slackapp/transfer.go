@@ -145,9 +145,15 @@ func (a *App) submitTransfer(ctx context.Context, ic slack.InteractionCallback) 
 	if recipientID == "" {
 		return fieldError("Choose the member who should receive Billing.")
 	}
+	// A lock still naming a transfer here means it has expired, unswept:
+	// the request replaces it and closes it, and its parties are told below.
+	replaced := m.Org.PendingTransferID
 	t, err := a.store.RequestTransfer(ctx, m.Org.ID, m.Member.ID, recipientID)
 	if err != nil {
 		return fieldError(a.refusalText(ctx, "request transfer", err))
+	}
+	if replaced != "" && replaced != t.ID {
+		a.announceClosedOnce(ctx, m.Org, replaced)
 	}
 	sent, err := a.sendTransferMessages(ctx, m.Org, t)
 	if err != nil {
@@ -309,7 +315,7 @@ func (a *App) transferClick(ctx context.Context, ic slack.InteractionCallback, a
 		closed = &got
 	}
 	if r.Rule != domain.RuleTransferClosed && hasButtons(ic.Message.Blocks) {
-		first, merr := a.store.MarkOnce(ctx, "slack:transfer-outcome:"+orgID+":"+transferID, announceOnceTTL)
+		first, merr := a.store.MarkOnce(ctx, outcomeKey(orgID, transferID), announceOnceTTL)
 		if merr == nil && first {
 			if err := a.announce(ctx, m.Org, *closed); err != nil {
 				a.log.ErrorContext(ctx, "announce discovered outcome", "org", orgID, "transfer", transferID, "err", err)
@@ -324,13 +330,52 @@ func (a *App) transferClick(ctx context.Context, ic slack.InteractionCallback, a
 		return
 	}
 	text := closed.Describe(a.now(), names.mention)
-	if ic.Channel.ID != "" && ic.Container.MessageTs != "" {
+	// Rewrite the clicked message only when it is one of this transfer's:
+	// a value naming another transfer must not take the buttons off a
+	// request that is still pending.
+	clicked := domain.Message{Channel: ic.Channel.ID, TS: ic.Container.MessageTs}
+	if clicked.Channel != "" && clicked.TS != "" && (clicked == closed.RecipientMessage || clicked == closed.InitiatorMessage) {
 		if _, _, _, err := a.slack.UpdateMessageContext(ctx, ic.Channel.ID, ic.Container.MessageTs,
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(section(text))); err != nil {
 			a.log.ErrorContext(ctx, "rewrite clicked message", "err", err)
 		}
 	}
 	say(r.Message + " " + text)
+}
+
+// outcomeKey marks that the parties were told how a transfer ended when
+// the outcome was discovered or caused by something other than an answer
+// (a late click, a departure, a new request replacing an expired one), so
+// that they are told once.
+func outcomeKey(orgID, transferID string) string {
+	return "slack:transfer-outcome:" + orgID + ":" + transferID
+}
+
+// announceClosedOnce announces transfer transferID if it is no longer
+// pending and nobody has announced it yet. Some writes close a transfer as
+// a side effect: a request replacing an expired one closes it as expired,
+// a departure invalidates it. The sweeper never sees those (they are no
+// longer pending), so without this their buttons would stay live.
+func (a *App) announceClosedOnce(ctx context.Context, org domain.Org, transferID string) {
+	t, err := a.store.GetTransfer(ctx, org.ID, transferID)
+	if err != nil {
+		a.log.ErrorContext(ctx, "read closed transfer", "org", org.ID, "transfer", transferID, "err", err)
+		return
+	}
+	if t.Status == domain.TransferPending {
+		return
+	}
+	first, err := a.store.MarkOnce(ctx, outcomeKey(org.ID, t.ID), announceOnceTTL)
+	if err != nil {
+		a.log.ErrorContext(ctx, "mark transfer outcome", "org", org.ID, "transfer", t.ID, "err", err)
+		return
+	}
+	if !first {
+		return
+	}
+	if err := a.announce(ctx, org, t); err != nil {
+		a.log.ErrorContext(ctx, "announce closed transfer", "org", org.ID, "transfer", t.ID, "err", err)
+	}
 }
 
 // sentence ends s with a full stop, for joining messages.
