@@ -85,6 +85,10 @@ type GroupStatus struct {
 	Period    string
 	Spent     Micros
 	Remaining Micros
+	// CapReached is set once a debit of the period was refused for the
+	// cap: the group is at its limit even if its spend is a little below
+	// the cap.
+	CapReached bool
 }
 
 // NewGroupStatus computes the remaining headroom; it is zero, never

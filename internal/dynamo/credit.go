@@ -116,15 +116,17 @@ func (s *Store) GroupStatuses(ctx context.Context, orgID, period string) ([]doma
 	if err != nil {
 		return nil, err
 	}
-	spent := map[string]int64{}
+	byGroup := map[string]spendItem{}
 	for _, sp := range spends {
 		if sp.Period == period {
-			spent[sp.GroupID] = sp.Spent
+			byGroup[sp.GroupID] = sp
 		}
 	}
 	out := make([]domain.GroupStatus, len(groups))
 	for i, g := range groups {
-		out[i] = domain.NewGroupStatus(g, period, domain.Micros(spent[g.ID]))
+		sp := byGroup[g.ID]
+		out[i] = domain.NewGroupStatus(g, period, domain.Micros(sp.Spent))
+		out[i].CapReached = sp.CapReachedAt != "" || (g.Cap > 0 && sp.Spent >= int64(g.Cap))
 	}
 	return out, nil
 }

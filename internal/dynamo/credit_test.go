@@ -83,6 +83,15 @@ func TestDebitContract(t *testing.T) {
 			if !errors.As(err, &capErr) || capErr.GroupID != "support" || capErr.Cap != 20*credit || capErr.Period != "2026-11" || capErr.Spent != 15*credit {
 				t.Fatalf("err = %#v", err)
 			}
+			sts, err := w.s.GroupStatuses(ctx, w.org, "2026-11")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, gs := range sts {
+				if want := gs.Group.ID == "support"; gs.CapReached != want {
+					t.Fatalf("%s: CapReached = %v after a refusal for support's cap", gs.Group.ID, gs.CapReached)
+				}
+			}
 			// Exactly up to the cap is allowed.
 			if _, err := w.s.Debit(ctx, sup, domain.UsageEvent{ID: "s3", Amount: 5 * credit}); err != nil {
 				t.Fatalf("debit to the cap: %v", err)

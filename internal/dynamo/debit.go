@@ -121,6 +121,7 @@ func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEve
 				continue
 			}
 			sp, _ := unmarshal[spendItem](tc.item(debitSpend))
+			s.noteCapReached(ctx, u, group, sp.CapReachedAt != "")
 			return domain.DebitResult{}, &domain.GroupCapReached{
 				GroupID: group.ID, GroupName: group.Name, Cap: group.Cap,
 				Spent: domain.Micros(sp.Spent), Requested: u.Amount, Period: u.Period,
@@ -129,6 +130,34 @@ func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEve
 		last = err // conflicts or throttling only: retry
 	}
 	return domain.DebitResult{}, unavailable("debit", last)
+}
+
+// noteCapReached records on the group's spend item, once per period, that
+// a debit was refused for the cap. Nothing is debited; the notifier sees
+// the change in the stream and tells the Billing holder the group is at
+// its limit, which a refused debit would otherwise never show. Each
+// process remembers what it recorded, so refusals cost one extra write at
+// most once per group and period.
+func (s *Store) noteCapReached(ctx context.Context, u domain.Usage, group domain.BudgetGroup, already bool) {
+	k := u.OrgID + "/" + u.BudgetGroupID + "/" + u.Period
+	if _, done := s.capReached.LoadOrStore(k, true); done || already {
+		return
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                s.table,
+		Key:                      key(orgPK(u.OrgID), spendSK(u.BudgetGroupID, u.Period)),
+		UpdateExpression:         aws.String("SET cap_reached_at = :at, #t = :type, org_id = :org, group_id = :g, period = :p, cap_micros = :cap"),
+		ConditionExpression:      aws.String("attribute_not_exists(cap_reached_at)"),
+		ExpressionAttributeNames: map[string]string{"#t": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":at": str(fmtTime(s.now())), ":type": str(typeSpend), ":org": str(u.OrgID),
+			":g": str(u.BudgetGroupID), ":p": str(u.Period), ":cap": num(int64(group.Cap)),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		s.capReached.Delete(k) // try again on the next refusal
+	}
 }
 
 // debitItems builds the debit transaction.

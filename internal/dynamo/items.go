@@ -123,6 +123,9 @@ type spendItem struct {
 	Period  string `dynamodbav:"period"`
 	Spent   int64  `dynamodbav:"spent_micros"`
 	Cap     int64  `dynamodbav:"cap_micros"`
+	// CapReachedAt is when a debit of the period was first refused for
+	// the cap; the notifier tells the Billing holder from it.
+	CapReachedAt string `dynamodbav:"cap_reached_at,omitempty"`
 }
 
 type agentItem struct {

@@ -43,6 +43,10 @@ type Store struct {
 	caps   map[string]domain.BudgetGroup
 
 	auditSeq atomic.Int64
+
+	// capReached remembers the (org, group, period)s whose refusal this
+	// process has already recorded.
+	capReached sync.Map
 }
 
 // Option configures a Store.
