@@ -32,7 +32,7 @@ const helpText = "*Billing and credit commands*\n" +
 	"• `/billing group cap <id> <credits>` – change a group's monthly cap (Owners, Admins)\n" +
 	"• `/billing group assign <agent> <group|none>` – move an agent into a group (Owners, Admins)\n" +
 	"• `/billing role <@user> <owner|admin|builder|member>` – change an everyday role (Owners, Admins)\n" +
-	"• `/billing leave` – leave the organization\n" +
+	"• `/billing leave` – leave the organization (then `/billing leave confirm`)\n" +
 	"• `/credit` – balance and this month's usage (Billing holder)\n" +
 	"• `/billing help` – this list\n" +
 	"In several organizations? Add `org:<id>` to any command."
@@ -382,7 +382,13 @@ func (a *App) cmdRole(ctx context.Context, c cmdCtx, m dynamo.Membership) events
 	return ephemeral(fmt.Sprintf("%s is now %s in *%s*.", mentionOf(updated), updated.Role.Title(), escape(m.Org.Name)))
 }
 
+// cmdLeave leaves only on `/billing leave confirm`: leaving cannot be
+// undone from Slack (an operator adds members back), so the bare command
+// says what it would do, or why it cannot, and how to confirm.
 func (a *App) cmdLeave(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
+	if len(c.args) != 1 || !strings.EqualFold(c.args[0], "confirm") {
+		return a.leavePreview(ctx, c, m)
+	}
 	if err := a.store.Leave(ctx, m.Org.ID, m.Member.ID); err != nil {
 		return ephemeral(a.refusalText(ctx, "leave", err))
 	}
@@ -394,6 +400,32 @@ func (a *App) cmdLeave(ctx context.Context, c cmdCtx, m dynamo.Membership) event
 		a.announceClosedOnce(ctx, m.Org, id)
 	}
 	return ephemeral(fmt.Sprintf("You left *%s*.", escape(m.Org.Name)))
+}
+
+func (a *App) leavePreview(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
+	pending, err := a.store.PendingTransfer(ctx, m.Org.ID)
+	if err != nil {
+		return ephemeral(a.refusalText(ctx, "pending transfer", err))
+	}
+	invalidated, err := domain.DecideLeave(m.Org, m.Member, nil, pending, a.now())
+	if err != nil {
+		return ephemeral(a.refusalText(ctx, "leave", err))
+	}
+	confirm := "/billing leave confirm"
+	if c.orgID != "" {
+		confirm += " org:" + c.orgID
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Leaving *%s* ends your membership: its commands and messages stop reaching you, and only an operator can add you back.", escape(m.Org.Name))
+	if invalidated != nil {
+		names, err := a.memberNames(ctx, m.Org.ID)
+		if err != nil {
+			return ephemeral(a.refusalText(ctx, "list members", err))
+		}
+		b.WriteString(" " + invalidated.Describe(a.now(), names.mention) + " Leaving cancels it.")
+	}
+	fmt.Fprintf(&b, " To leave, run `%s`.", confirm)
+	return ephemeral(b.String())
 }
 
 func (a *App) cmdCredit(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {

@@ -73,7 +73,8 @@ func TestCommands(t *testing.T) {
 
 		// Leaving: the holder cannot, and is told how.
 		{user: dina, command: "/billing", text: "leave", want: []string{"holds Billing", "/billing transfer"}},
-		{user: ravi, command: "/billing", text: "leave", want: []string{"You left *Acme*"}},
+		{user: ravi, command: "/billing", text: "leave", want: []string{"/billing leave confirm"}},
+		{user: ravi, command: "/billing", text: "leave confirm", want: []string{"You left *Acme*"}},
 		{user: ravi, command: "/billing", text: "status", want: []string{"not a member of any organization"}},
 	}
 	for _, s := range steps {

@@ -261,3 +261,67 @@ func TestScenarioForgedValue(t *testing.T) {
 		t.Fatal("the genuine accept did not move Billing")
 	}
 }
+
+// TestScenarioLeaving: `/billing leave` says what leaving does and asks for
+// `/billing leave confirm`, which alone leaves; the Billing holder and the
+// last Owner are told why not and how.
+func TestScenarioLeaving(t *testing.T) {
+	tests := []struct {
+		name       string
+		before     func(f *fixture)
+		user, text string
+		want       []string
+		wantActive bool
+	}{
+		{name: "a Member asks", user: ravi, text: "leave", wantActive: true,
+			want: []string{"*Acme*", "an operator", "`/billing leave confirm`"}},
+		{name: "a Member in two organizations asks about one", user: sari, text: "leave org:acme", wantActive: true,
+			before: func(f *fixture) { f.secondOrg() },
+			want:   []string{"*Acme*", "`/billing leave confirm org:acme`"}},
+		{name: "the recipient of a pending transfer asks", user: sari, text: "leave", wantActive: true,
+			before: func(f *fixture) { f.transferAs(dina, "sari") },
+			want:   []string{"pending", "`/billing leave confirm`"}},
+		{name: "a Member confirms", user: ravi, text: "leave confirm", want: []string{"You left *Acme*"}},
+		{name: "the holder is told how", user: dina, text: "leave", wantActive: true,
+			want: []string{"holds Billing", "Transfer Billing first with `/billing transfer`"}},
+		{name: "the holder confirms and is still told how", user: dina, text: "leave confirm", wantActive: true,
+			want: []string{"holds Billing", "/billing transfer"}},
+		{name: "the last Owner, not holding Billing", user: dina, text: "leave", wantActive: true,
+			before: func(f *fixture) {
+				tr := f.transferAs(dina, "sari")
+				f.click(sari, "transfer_accept", tr, tr.RecipientMessage)
+			},
+			want: []string{"last Owner", "Make another member an Owner first"}},
+		{name: "leave with nonsense", user: ravi, text: "leave now", wantActive: true,
+			want: []string{"`/billing leave confirm`"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			if tt.before != nil {
+				tt.before(f)
+			}
+			id := map[string]string{ravi: "ravi", sari: "sari", dina: "dina"}[tt.user]
+			wantContains(t, "answer", ephemeralText(t, f.billing(tt.user, tt.text)), tt.want...)
+			if got := f.member(id).Active(); got != tt.wantActive {
+				t.Errorf("active after %q = %v, want %v", tt.text, got, tt.wantActive)
+			}
+		})
+	}
+}
+
+// secondOrg makes Beta, in the same Slack workspace, where Sari is the
+// Owner holding Billing, with 7 credits.
+func (f *fixture) secondOrg() {
+	f.t.Helper()
+	if _, _, err := f.store.CreateOrg(f.ctx, domain.Org{ID: "beta", Name: "Beta", SlackTeamID: team},
+		domain.Member{ID: "sari-b", Name: "Sari", SlackUserID: sari}); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, _, err := f.store.AddMember(f.ctx, domain.Member{OrgID: "beta", ID: "omar-b", Name: "Omar", SlackUserID: omar, Role: domain.RoleMember}, nil); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, _, _, err := f.store.Grant(f.ctx, domain.Grant{OrgID: "beta", ID: "g1", Amount: 7 * credit, Reason: "seed"}, nil); err != nil {
+		f.t.Fatal(err)
+	}
+}
