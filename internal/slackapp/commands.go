@@ -244,9 +244,13 @@ func (a *App) cmdAudit(ctx context.Context, c cmdCtx, m dynamo.Membership) event
 	var b strings.Builder
 	fmt.Fprintf(&b, "*Audit trail of %s*, newest first:\n", escape(m.Org.Name))
 	for _, e := range entries {
-		fmt.Fprintf(&b, "• `%s` %s `%s` %s", e.At.UTC().Format("2006-01-02 15:04"), names.plain(e.Actor), e.Action, escape(e.Target))
+		target := escape(e.Target)
+		if strings.HasPrefix(string(e.Action), "member.") {
+			target = names.plain(e.Target)
+		}
+		fmt.Fprintf(&b, "• `%s` %s `%s` %s", e.At.UTC().Format("2006-01-02 15:04"), names.plain(e.Actor), e.Action, target)
 		if e.Before != "" || e.After != "" {
-			fmt.Fprintf(&b, " (%s → %s)", escape(e.Before), escape(e.After))
+			fmt.Fprintf(&b, " (%s → %s)", auditValue(e.Action, e.Before, names), auditValue(e.Action, e.After, names))
 		}
 		if e.Detail != "" {
 			fmt.Fprintf(&b, " – %s", escape(e.Detail))
@@ -254,6 +258,24 @@ func (a *App) cmdAudit(ctx context.Context, c cmdCtx, m dynamo.Membership) event
 		b.WriteString("\n")
 	}
 	return ephemeral(b.String())
+}
+
+// auditValue shows an audit entry's before or after as a person reads it:
+// amounts (stored in micro-credits) in credits, members by name, an empty
+// side as "none".
+func auditValue(action domain.Action, v string, names memberNames) string {
+	if v == "" {
+		return "none"
+	}
+	switch action {
+	case domain.ActionGroupCreated, domain.ActionGroupCapChanged, domain.ActionGrant, domain.ActionThresholdChanged:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return domain.Micros(n).Credits() + " credits"
+		}
+	case domain.ActionTransferRequested:
+		return names.plain(v)
+	}
+	return escape(v)
 }
 
 // canSeeGroups: group spend is billing information, shown to those who
@@ -318,7 +340,7 @@ func (a *App) cmdGroup(ctx context.Context, c cmdCtx, m dynamo.Membership) event
 		}
 		g, err := a.store.SetGroupCap(ctx, m.Org.ID, c.args[1], capM, &actor)
 		if err != nil {
-			return ephemeral(a.refusalText(ctx, "set group cap", err))
+			return ephemeral(a.groupRefusal(ctx, "set group cap", err))
 		}
 		return ephemeral(fmt.Sprintf("Budget group *%s* (`%s`) now has a monthly cap of %s credits.", escape(g.Name), g.ID, g.Cap.Credits()))
 	case "assign":
@@ -328,7 +350,7 @@ func (a *App) cmdGroup(ctx context.Context, c cmdCtx, m dynamo.Membership) event
 		}
 		ag, err := a.store.SetAgentGroup(ctx, m.Org.ID, c.args[1], group, &actor)
 		if err != nil {
-			return ephemeral(a.refusalText(ctx, "assign agent", err))
+			return ephemeral(a.groupRefusal(ctx, "assign agent", err))
 		}
 		if ag.BudgetGroupID == "" {
 			return ephemeral(fmt.Sprintf("Agent *%s* (`%s`) is in no budget group now; only the pool limits it.", escape(ag.Name), ag.ID))
@@ -336,6 +358,16 @@ func (a *App) cmdGroup(ctx context.Context, c cmdCtx, m dynamo.Membership) event
 		return ephemeral(fmt.Sprintf("Agent *%s* (`%s`) is now in budget group `%s`.", escape(ag.Name), ag.ID, ag.BudgetGroupID))
 	}
 	return ephemeral(usage)
+}
+
+// groupRefusal words a refused group command; a group or agent that does
+// not exist gets a pointer to where the ids are.
+func (a *App) groupRefusal(ctx context.Context, op string, err error) string {
+	text := sentence(a.refusalText(ctx, op, err))
+	if errors.Is(err, domain.ErrNotFound) {
+		text += " `/billing groups` lists the budget groups and their ids; agent ids are set when an operator creates the agent."
+	}
+	return text
 }
 
 // userMention reads "<@U123>" or "<@U123|name>", as Slack escapes a
@@ -372,7 +404,11 @@ func (a *App) cmdRole(ctx context.Context, c cmdCtx, m dynamo.Membership) events
 		}
 	}
 	if target == nil {
-		return ephemeral(fmt.Sprintf("%s is not an active member of *%s*. Mention them like `@name`.", escape(c.args[0]), escape(m.Org.Name)))
+		who := escape(c.args[0])
+		if isMention {
+			who = "<@" + slackID + ">"
+		}
+		return ephemeral(fmt.Sprintf("%s is not an active member of *%s*. Name them with Slack's @-mention, like `/billing role @name admin`.", who, escape(m.Org.Name)))
 	}
 	actor := m.Member
 	updated, err := a.store.SetRole(ctx, m.Org.ID, &actor, target.ID, role)

@@ -8,9 +8,10 @@ import (
 )
 
 // ParseCredits reads an amount of credits as a person types it ("1500",
-// "12.5", "0.000001") into micro-credits, exactly, with integer
-// arithmetic. At most six decimals; no sign, exponent or separators; at
-// most domain.MaxCapMicros.
+// "12.5", "0.000001", or "1,234.5" as the app itself shows amounts) into
+// micro-credits, exactly, with integer arithmetic. At most six decimals;
+// commas only between groups of three digits of the whole part; no sign
+// or exponent; at most domain.MaxCapMicros.
 func ParseCredits(s string) (domain.Micros, error) {
 	s = strings.TrimSpace(s)
 	bad := func() (domain.Micros, error) {
@@ -22,6 +23,12 @@ func ParseCredits(s string) (domain.Micros, error) {
 	}
 	if len(frac) > 6 {
 		return 0, fmt.Errorf("%q has more than 6 decimals; one micro-credit (0.000001) is the smallest amount", s)
+	}
+	if strings.Contains(whole, ",") {
+		var ok bool
+		if whole, ok = ungroup(whole); !ok {
+			return 0, fmt.Errorf("%q is not an amount of credits: a comma may only separate thousands (1,500.25); decimals follow a dot", s)
+		}
 	}
 	if whole == "" {
 		whole = "0"
@@ -53,4 +60,19 @@ func ParseCredits(s string) (domain.Micros, error) {
 		return 0, fmt.Errorf("%q is more than the maximum of %s credits", s, domain.MaxCapMicros.Credits())
 	}
 	return v, nil
+}
+
+// ungroup removes thousands separators from "1,234,567": the first group
+// has one to three characters, every later one exactly three.
+func ungroup(whole string) (string, bool) {
+	groups := strings.Split(whole, ",")
+	if n := len(groups[0]); n < 1 || n > 3 {
+		return "", false
+	}
+	for _, g := range groups[1:] {
+		if len(g) != 3 {
+			return "", false
+		}
+	}
+	return strings.Join(groups, ""), true
 }

@@ -28,7 +28,16 @@ func TestParseCredits(t *testing.T) {
 		{"-1", 0, true},
 		{"+1", 0, true},
 		{"1e3", 0, true},
-		{"1,000", 0, true},
+		{"1,000", 1000_000000, false}, // as the app shows amounts
+		{"1,234.5", 1234_500000, false},
+		{"1,000,000,000", domain.MaxCapMicros, false},
+		{"1,00", 0, true},
+		{"1,5", 0, true}, // a decimal comma: refused, not read as 15
+		{",500", 0, true},
+		{"1000,000", 0, true},
+		{"1,,000", 0, true},
+		{"1,000.", 0, true},
+		{"-1,000", 0, true},
 		{"1.2.3", 0, true},
 		{"١٢", 0, true}, // non-ASCII digits
 	}

@@ -325,3 +325,65 @@ func (f *fixture) secondOrg() {
 		f.t.Fatal(err)
 	}
 }
+
+// TestScenarioGroupsAndRoles: Owners, Admins and plain Members manage
+// budget groups and roles by command; every answer is read as a person
+// reads it, and a refused command changes nothing.
+func TestScenarioGroupsAndRoles(t *testing.T) {
+	f := newFixture(t)
+	if _, _, _, err := f.store.CreateAgent(f.ctx, domain.Agent{OrgID: org, ID: "bot1", Name: "Bot One"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	capOf := func(id string) domain.Micros {
+		g, err := f.store.GetGroup(f.ctx, org, id)
+		if err != nil {
+			return -1
+		}
+		return g.Cap
+	}
+	steps := []struct {
+		user, text string
+		want       []string
+		check      func() bool
+	}{
+		{omar, "group create eng 12.5 Engineering team", []string{"Created budget group *Engineering team* (`eng`)", "12.5 credits"},
+			func() bool { return capOf("eng") == 12*credit+credit/2 }},
+		{omar, "group cap eng 0.000001", []string{"0.000001 credits"}, func() bool { return capOf("eng") == 1 }},
+		{omar, "group cap eng 1,000", []string{"1,000 credits"}, func() bool { return capOf("eng") == 1000*credit }},
+		{omar, "group cap eng -3", []string{`"-3" is not an amount`}, func() bool { return capOf("eng") == 1000*credit }},
+		{omar, "group cap eng abc", []string{`"abc" is not an amount`}, func() bool { return capOf("eng") == 1000*credit }},
+		{omar, "group cap eng 1.1234567", []string{"more than 6 decimals"}, func() bool { return capOf("eng") == 1000*credit }},
+		{omar, "group cap eng 1,5", []string{"a comma may only separate thousands"}, func() bool { return capOf("eng") == 1000*credit }},
+		{omar, "group cap nope 5", []string{`"nope"`, "/billing groups"}, func() bool { return capOf("nope") == -1 }},
+		{sari, "group cap eng 5", []string{"Only Owners and Admins"}, func() bool { return capOf("eng") == 1000*credit }},
+		{sari, "group create ops 5", []string{"Only Owners and Admins"}, func() bool { return capOf("ops") == -1 }},
+		{omar, "group assign bot1 eng", []string{"*Bot One* (`bot1`) is now in budget group `eng`"}, nil},
+		{omar, "group assign bot1 nope", []string{`"nope"`, "/billing groups"}, nil},
+		{omar, "group assign ghost eng", []string{`"ghost"`}, nil},
+		{omar, "groups", []string{"*Engineering team* (`eng`)", "of 1,000 credits spent"}, nil},
+		{sari, "groups", []string{"Owners, Admins and the Billing holder"}, nil},
+
+		{omar, "role <@" + sari + "|sari> billing", []string{"not an everyday role", "/billing transfer"},
+			func() bool { return f.member("sari").Role == domain.RoleMember && f.orgNow().BillingHolderID == "dina" }},
+		{dina, "role <@" + dina + "|dina> member", []string{"last Owner", "Make another member an Owner first"},
+			func() bool { return f.member("dina").Role == domain.RoleOwner }},
+		{omar, "role <@" + ravi + "> owner", []string{"Only an Owner can make or unmake an Owner"},
+			func() bool { return f.member("ravi").Role == domain.RoleBuilder }},
+		{sari, "role <@" + ravi + "> admin", []string{"Only Owners and Admins"},
+			func() bool { return f.member("ravi").Role == domain.RoleBuilder }},
+		{omar, "role <@" + stray + "> admin", []string{"<@" + stray + "> is not an active member of *Acme*"}, nil},
+		{omar, "role <@" + ravi + "> admin", []string{"<@" + ravi + "> is now Admin in *Acme*"},
+			func() bool { return f.member("ravi").Role == domain.RoleAdmin }},
+		{omar, "role <@" + ravi + "> admin", []string{"already Admin"}, nil},
+
+		{sari, "audit", []string{"Owners, Admins"}, nil},
+		{omar, "audit 5", []string{"*Audit trail of Acme*", "`member.role_changed` *Ravi* (builder → admin)", "(none → eng)", "(0.000001 credits → 1,000 credits)"}, nil},
+	}
+	for _, s := range steps {
+		got := ephemeralText(t, f.billing(s.user, s.text))
+		wantContains(t, s.user+" /billing "+s.text, got, s.want...)
+		if s.check != nil && !s.check() {
+			t.Errorf("%s /billing %s: the state is not what the answer says (answer %q)", s.user, s.text, got)
+		}
+	}
+}
