@@ -387,3 +387,209 @@ func TestScenarioGroupsAndRoles(t *testing.T) {
 		}
 	}
 }
+
+// TestScenarioTwoOrganizations: Sari is a Member of Acme and the Owner
+// holding Billing of Beta, in the same Slack workspace. She names the
+// organization or is asked to; App Home has a selector; a transfer in Beta
+// touches nothing in Acme.
+func TestScenarioTwoOrganizations(t *testing.T) {
+	f := newFixture(t)
+	f.secondOrg()
+	credit := func(user, text string) string {
+		return ephemeralText(t, f.send(slackapp.PathCommands, formType, f.commandBody("/credit", user, text)))
+	}
+	wantContains(t, "/credit without an organization", credit(sari, ""),
+		"several organizations", "*Acme* (`org:acme`)", "*Beta* (`org:beta`)", "`/credit org:acme`")
+	wantContains(t, "/credit org:beta", credit(sari, "org:beta"), "*Beta*: balance 7 credits")
+	wantContains(t, "/credit org:acme", credit(sari, "org:acme"), "Only the Billing holder of *Acme*", "<@"+dina+">")
+	wantContains(t, "/billing status without an organization", ephemeralText(t, f.billing(sari, "status")), "`/billing status org:acme`")
+
+	// App Home: opened, it shows the first organization with a selector.
+	f.slack.Reset()
+	homeEvent := func(privateMetadata string) {
+		t.Helper()
+		ev := `{"type":"event_callback","team_id":"` + team + `","event":{"type":"app_home_opened","user":"` + sari + `","channel":"D0SARI","tab":"home"`
+		if privateMetadata != "" {
+			ev += `,"view":{"id":"V1","type":"home","private_metadata":"` + privateMetadata + `"}`
+		}
+		ev += `},"event_id":"Ev1","event_time":1}`
+		if r := f.send(slackapp.PathEvents, "application/json", []byte(ev)); r.StatusCode != 200 {
+			t.Fatalf("app_home_opened: %d %s", r.StatusCode, r.Body)
+		}
+	}
+	homeEvent("")
+	home := publishedFor(t, f.slack, sari)
+	wantContains(t, "Sari's home", home, `"action_id":"home_org"`, "Only the Billing holder of *Acme*", `"private_metadata":"acme"`)
+	f.interact(map[string]any{
+		"type": "block_actions", "team": map[string]any{"id": team}, "user": map[string]any{"id": sari, "team_id": team},
+		"container": map[string]any{"type": "view", "view_id": "V1"},
+		"actions": []any{map[string]any{"type": "static_select", "action_id": "home_org", "block_id": "home_org_select",
+			"selected_option": map[string]any{"value": "beta", "text": map[string]any{"type": "plain_text", "text": "Beta"}}}},
+	})
+	wantContains(t, "Sari's home on Beta", publishedFor(t, f.slack, sari), "you hold Billing", "7 credits", `"private_metadata":"beta"`)
+	homeEvent("beta")
+	wantContains(t, "Sari's home reopened", publishedFor(t, f.slack, sari), "you hold Billing", `"private_metadata":"beta"`)
+
+	// A transfer in Beta, to Omar (a Member of Beta and the Admin of Acme).
+	if r := f.billing(sari, "transfer org:beta"); r.StatusCode != 200 || r.Body != "" {
+		t.Fatalf("/billing transfer org:beta: %d %s", r.StatusCode, r.Body)
+	}
+	opens := f.slack.Calls("views.open")
+	view, err := opens[len(opens)-1].View()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if view.PrivateMetadata != "beta" || !modalOptions(t, view)["omar-b"] || len(modalOptions(t, view)) != 1 {
+		t.Fatalf("Beta's modal: metadata %q options %v", view.PrivateMetadata, modalOptions(t, view))
+	}
+	f.slack.Reset()
+	if r := f.interact(submitPayload(sari, "beta", "omar-b")); !strings.Contains(r.Body, `"response_action":"clear"`) {
+		t.Fatalf("submit in Beta: %s", r.Body)
+	}
+	p, err := f.store.PendingTransfer(f.ctx, "beta")
+	if err != nil || p == nil {
+		t.Fatalf("Beta's pending transfer: %v %v", p, err)
+	}
+	value := "beta|" + p.ID
+	if got := f.posted(dmChannel(omar)); len(got) != 1 || got[0].Buttons["transfer_accept"] != value || !strings.Contains(got[0].Text, "*Beta*") {
+		t.Fatalf("Omar's request = %+v", got)
+	}
+
+	// Ravi is not in Beta: his click changes nothing.
+	f.slack.Reset()
+	f.clickValue(ravi, "transfer_accept", value, p.RecipientMessage)
+	wantContains(t, "Ravi's click", f.saidTo(ravi), "not an active member of the organization this transfer belongs to")
+	if len(f.slack.Calls("chat.update")) != 0 {
+		t.Error("Ravi's click rewrote a message")
+	}
+	// Omar accepts: Beta's Billing moves; Acme's does not.
+	f.clickValue(omar, "transfer_accept", value, p.RecipientMessage)
+	if o, _ := f.store.GetOrg(f.ctx, "beta"); o.BillingHolderID != "omar-b" {
+		t.Errorf("Beta's holder = %q", o.BillingHolderID)
+	}
+	if f.orgNow().BillingHolderID != "dina" || f.pending() != nil {
+		t.Error("the transfer in Beta touched Acme")
+	}
+	wantContains(t, "what Sari is told", f.posted(dmChannel(sari))[0].Text, "<@"+omar+"> accepted the Billing role")
+}
+
+// TestScenarioMalformed: what is not a well-formed Slack request, though
+// correctly signed, is answered 4xx or a harmless 200, never a 5xx, and
+// changes nothing.
+func TestScenarioMalformed(t *testing.T) {
+	const jsonType = "application/json"
+	interaction := func(p string) []byte { return slacktestx.Form("payload", p) }
+	tests := []struct {
+		name, path, contentType string
+		body                    []byte
+		b64                     bool
+		want                    int // 0: any 2xx or 4xx
+	}{
+		{"command: bad form encoding", slackapp.PathCommands, formType, []byte("team_id=%zz&user_id=U"), false, 400},
+		{"command: no user", slackapp.PathCommands, formType, slacktestx.Form("team_id", team, "command", "/billing", "text", "status"), false, 400},
+		{"command: no team", slackapp.PathCommands, formType, slacktestx.Form("user_id", dina, "command", "/billing", "text", "status"), false, 400},
+		{"command: JSON body", slackapp.PathCommands, jsonType, []byte(`{"team_id":"T"}`), false, 400},
+		{"command: invalid UTF-8 text", slackapp.PathCommands, formType, slacktestx.Form("team_id", team, "user_id", dina, "command", "/billing", "text", "\xff\xfe transfer"), false, 0},
+		{"command: unknown command", slackapp.PathCommands, formType, slacktestx.Form("team_id", team, "user_id", dina, "command", "/rm", "text", "-rf"), true, 0},
+		{"interaction: bad form encoding", slackapp.PathInteractions, formType, []byte("payload=%zz"), false, 400},
+		{"interaction: no payload", slackapp.PathInteractions, formType, []byte("x=1"), false, 400},
+		{"interaction: payload not JSON", slackapp.PathInteractions, formType, interaction("{nope"), true, 400},
+		{"interaction: no user", slackapp.PathInteractions, formType, interaction(`{"type":"block_actions","team":{"id":"` + team + `"}}`), false, 400},
+		{"interaction: no team", slackapp.PathInteractions, formType, interaction(`{"type":"block_actions","user":{"id":"` + dina + `"}}`), false, 400},
+		{"interaction: unknown action", slackapp.PathInteractions, formType, interaction(`{"type":"block_actions","team":{"id":"` + team + `"},"user":{"id":"` + dina + `"},"actions":[{"action_id":"rm_rf","value":"acme|x"}]}`), false, 200},
+		{"interaction: null action", slackapp.PathInteractions, formType, interaction(`{"type":"block_actions","team":{"id":"` + team + `"},"user":{"id":"` + dina + `"},"actions":[null]}`), false, 0},
+		{"interaction: accept without value", slackapp.PathInteractions, formType, interaction(`{"type":"block_actions","team":{"id":"` + team + `"},"user":{"id":"` + sari + `"},"actions":[{"action_id":"transfer_accept"}]}`), false, 200},
+		{"interaction: unknown view", slackapp.PathInteractions, formType, interaction(`{"type":"view_submission","team":{"id":"` + team + `"},"user":{"id":"` + dina + `"},"view":{"callback_id":"rm_rf"}}`), false, 200},
+		{"interaction: transfer view without state", slackapp.PathInteractions, formType, interaction(`{"type":"view_submission","team":{"id":"` + team + `"},"user":{"id":"` + dina + `"},"view":{"callback_id":"billing_transfer","private_metadata":"acme"}}`), false, 200},
+		{"interaction: suggestion for another org", slackapp.PathInteractions, formType, interaction(`{"type":"block_suggestion","team":{"id":"` + team + `"},"user":{"id":"` + sari + `"},"action_id":"recipient","value":"","view":{"private_metadata":"acme"}}`), false, 200},
+		{"interaction: unknown type", slackapp.PathInteractions, formType, interaction(`{"type":"message_action","team":{"id":"` + team + `"},"user":{"id":"` + dina + `"}}`), false, 200},
+		{"event: not JSON", slackapp.PathEvents, jsonType, []byte("nope"), false, 400},
+		{"event: callback without event", slackapp.PathEvents, jsonType, []byte(`{"type":"event_callback","team_id":"` + team + `"}`), false, 0},
+		{"event: app_home_opened without user", slackapp.PathEvents, jsonType, []byte(`{"type":"event_callback","team_id":"` + team + `","event":{"type":"app_home_opened","tab":"home"}}`), true, 0},
+		{"event: unknown event", slackapp.PathEvents, jsonType, []byte(`{"type":"event_callback","team_id":"` + team + `","event":{"type":"member_joined_channel","user":"U1"}}`), false, 200},
+		{"event: unknown type", slackapp.PathEvents, jsonType, []byte(`{"type":"app_rate_limited"}`), false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			before := f.orgNow()
+			resp, err := f.app.Handle(f.ctx, slacktestx.Request(testSecret, time.Now(), tt.path, tt.contentType, tt.body, tt.b64))
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			switch {
+			case tt.want != 0 && resp.StatusCode != tt.want:
+				t.Errorf("status %d %q, want %d", resp.StatusCode, resp.Body, tt.want)
+			case resp.StatusCode >= 500 || resp.StatusCode < 200 || (resp.StatusCode >= 300 && resp.StatusCode < 400):
+				t.Errorf("status %d %q, want 2xx or 4xx", resp.StatusCode, resp.Body)
+			}
+			if after := f.orgNow(); after != before {
+				t.Errorf("the organization changed: %+v → %+v", before, after)
+			}
+			for _, c := range f.slack.Calls("chat.postMessage", "chat.update", "views.open") {
+				t.Errorf("a malformed request made Slack call %s: %s", c.Method, c.Text())
+			}
+		})
+	}
+}
+
+// TestScenarioRetries: Slack redelivers a request it got no timely answer
+// for, with x-slack-retry-num. A redelivery must not act twice.
+func TestScenarioRetries(t *testing.T) {
+	f := newFixture(t)
+	deliver := func(path, contentType string, body []byte, retry string) int {
+		t.Helper()
+		req := slacktestx.Request(testSecret, time.Now(), path, contentType, body, true)
+		if retry != "" {
+			req.Headers["x-slack-retry-num"] = retry
+			req.Headers["x-slack-retry-reason"] = "http_timeout"
+		}
+		resp, err := f.app.Handle(f.ctx, req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s (retry %q): %d %s %v", path, retry, resp.StatusCode, resp.Body, err)
+		}
+		return resp.StatusCode
+	}
+
+	// The Send Request submission, delivered twice.
+	submit := slacktestx.InteractionBody(submitPayload(dina, org, "sari"))
+	deliver(slackapp.PathInteractions, formType, submit, "")
+	first := f.pending()
+	deliver(slackapp.PathInteractions, formType, submit, "1")
+	if p := f.pending(); p == nil || first == nil || p.ID != first.ID {
+		t.Fatalf("pending after a redelivered submission: %+v, first %+v", p, first)
+	}
+	if n := len(f.posted(dmChannel(sari))); n != 1 {
+		t.Errorf("Sari got %d requests, want 1", n)
+	}
+
+	// Accept, delivered twice: Billing moves once, Dina is told once.
+	f.slack.Reset()
+	accept := slacktestx.InteractionBody(clickPayload(sari, "transfer_accept", org+"|"+first.ID, first.RecipientMessage.Channel, first.RecipientMessage.TS, true))
+	deliver(slackapp.PathInteractions, formType, accept, "")
+	deliver(slackapp.PathInteractions, formType, accept, "1")
+	if f.orgNow().BillingHolderID != "sari" {
+		t.Fatal("Billing did not move")
+	}
+	if n := len(f.posted(dmChannel(dina))); n != 1 {
+		t.Errorf("Dina was told %d times, want 1", n)
+	}
+
+	// A group created by a command delivered twice exists once, as asked.
+	cmd := f.commandBody("/billing", omar, "group create eng 10")
+	deliver(slackapp.PathCommands, formType, cmd, "")
+	deliver(slackapp.PathCommands, formType, cmd, "1")
+	if gs := wantGroups(t, f, 1); gs[0].Cap != 10*credit {
+		t.Errorf("group = %+v", gs[0])
+	}
+
+	// app_home_opened redelivered: answered 200, the view is the same.
+	f.slack.Reset()
+	ev := []byte(`{"type":"event_callback","team_id":"` + team + `","event":{"type":"app_home_opened","user":"` + sari + `","tab":"home"},"event_id":"Ev9"}`)
+	deliver(slackapp.PathEvents, "application/json", ev, "")
+	deliver(slackapp.PathEvents, "application/json", ev, "2")
+	pubs := f.slack.Calls("views.publish")
+	if len(pubs) == 0 || len(pubs) > 2 || pubs[0].Text() != pubs[len(pubs)-1].Text() {
+		t.Errorf("views.publish calls = %d", len(pubs))
+	}
+}
