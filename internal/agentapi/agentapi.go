@@ -81,41 +81,50 @@ func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 
 type agentFunc func(ctx context.Context, req events.APIGatewayV2HTTPRequest, agent domain.Agent) (events.APIGatewayV2HTTPResponse, error)
 
-// authed resolves the bearer token to its agent before f runs.
+// authed resolves the bearer token to its agent before f runs. Every
+// refusal of the credentials is a 401 problem with a Bearer challenge.
 func (a *API) authed(f agentFunc) apigw.RouteFunc {
 	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest, _ apigw.Params) (events.APIGatewayV2HTTPResponse, error) {
 		token, ok := apigw.BearerToken(req)
 		if !ok {
-			return unauthorized("", "Send the agent's token as \"Authorization: Bearer <token>\"."), nil
+			return events.APIGatewayV2HTTPResponse{}, unauthorized("", "Send the agent's token as \"Authorization: Bearer <token>\".")
 		}
 		if !domain.LooksLikeToken(token) {
-			return unauthorized("invalid_token", "The bearer token is malformed: agent tokens start with \""+domain.TokenPrefix+"\" followed by 43 characters. Send the token exactly as it was shown when the agent was created."), nil
+			return events.APIGatewayV2HTTPResponse{}, unauthorized("invalid_token", "The bearer token is malformed: agent tokens start with \""+domain.TokenPrefix+"\" followed by 43 characters. Send one token, exactly as it was shown when the agent was created.")
 		}
 		agent, err := a.tokens.lookup(ctx, token)
 		switch {
 		case errors.Is(err, domain.ErrNotFound):
-			return unauthorized("invalid_token", "The bearer token is not known. Send the token that was shown when the agent was created, or ask an operator for a new agent."), nil
+			return events.APIGatewayV2HTTPResponse{}, unauthorized("invalid_token", "The bearer token is not known. Send the token that was shown when the agent was created, or ask an operator for a new agent.")
 		case errors.Is(err, domain.ErrAgentRevoked):
-			return unauthorized("invalid_token", "The agent's token was revoked. Ask an operator for a new agent."), nil
+			return events.APIGatewayV2HTTPResponse{}, errRevoked
 		case err != nil:
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
 		resp, err := f(ctx, req, agent)
 		if errors.Is(err, domain.ErrAgentRevoked) {
-			// Revoked after the cache was filled: forget it now.
+			// Revoked after the cache was filled: forget it now, and
+			// answer as for any revoked token (the store's refusal alone
+			// would be a 409 about the agent, as on the admin API).
 			a.tokens.forget(token)
+			return events.APIGatewayV2HTTPResponse{}, errRevoked
 		}
 		return resp, err
 	}
 }
 
-func unauthorized(code, detail string) events.APIGatewayV2HTTPResponse {
+var errRevoked = unauthorized("invalid_token", "The agent's token was revoked. Ask an operator for a new agent.")
+
+// unauthorized is the 401 problem of refused credentials. It is returned
+// as an error so that the router fills in the instance like for any other
+// problem.
+func unauthorized(code, detail string) *apigw.Problem {
 	challenge := `Bearer realm="orgcredit"`
 	if code != "" {
 		challenge += `, error="` + code + `"`
 	}
-	return apigw.ProblemResponse(apigw.Problem{Type: apigw.TypeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized,
-		Detail: detail, Header: map[string]string{"WWW-Authenticate": challenge}})
+	return &apigw.Problem{Type: apigw.TypeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized,
+		Detail: detail, Header: map[string]string{"WWW-Authenticate": challenge}}
 }
 
 // usageRequest is the body of POST /v1/usage. There is no field for the

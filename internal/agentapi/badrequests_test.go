@@ -72,6 +72,17 @@ func badRequests() []badRequest {
 		{name: "wrong method on balance", method: "POST", path: "/v1/balance", body: `{}`, status: 405, typ: "method-not-allowed"},
 		{name: "unknown path", path: "/v1/usages", body: `{"id":"b1","amount_micros":5}`, status: 404, typ: "not-found"},
 		{name: "trailing slash", path: "/v1/usage/", body: `{"id":"b1","amount_micros":5}`, status: 404, typ: "not-found"},
+		{name: "double slash", path: "/v1//usage", body: `{"id":"b1","amount_micros":5}`, status: 404, typ: "not-found"},
+		{name: "dot segment", path: "/v1/x/../usage", body: `{"id":"b1","amount_micros":5}`, status: 404, typ: "not-found"},
+		{name: "PUT", method: "PUT", body: `{"id":"b1","amount_micros":5}`, status: 405, typ: "method-not-allowed"},
+		{name: "query naming another org", path: "/v1/usage?org_id=globex", body: `{"id":"b1","amount_micros":5}`, status: 400, typ: "invalid-request", field: "org_id"},
+		{name: "query on balance", method: "GET", path: "/v1/balance?agent_id=globex-bot", body: ``, status: 400, typ: "invalid-request", field: "agent_id"},
+		{name: "NUL in kind", body: `{"id":"b1","amount_micros":5,"kind":"a\u0000b"}`, status: 400, typ: "invalid-request", field: "kind"},
+		{name: "terminal escape in kind", body: `{"id":"b1","amount_micros":5,"kind":"\u001b[31mred"}`, status: 400, typ: "invalid-request", field: "kind"},
+		{name: "raw newline in kind", body: "{\"id\":\"b1\",\"amount_micros\":5,\"kind\":\"a\\nb\"}", status: 400, typ: "invalid-request", field: "kind"},
+		{name: "byte order mark", body: "\ufeff" + `{"id":"b1","amount_micros":5}`, status: 400, typ: "invalid-request"},
+		{name: "two tokens", token: "Bearer <research> <research>", body: `{"id":"b1","amount_micros":5}`, status: 401, typ: "unauthorized"},
+		{name: "admin token", token: "Bearer adm", body: `{"id":"b1","amount_micros":5}`, status: 401, typ: "unauthorized"},
 	}
 }
 
@@ -97,7 +108,7 @@ func (f *fixture) send(tc badRequest) *http.Request {
 	case revokedToken:
 		r.Header.Set("Authorization", "Bearer "+f.tokens["revoked-bot"])
 	default:
-		r.Header.Set("Authorization", tc.token)
+		r.Header.Set("Authorization", strings.ReplaceAll(tc.token, "<research>", f.tokens["research-bot"]))
 	}
 	return r
 }
@@ -125,6 +136,15 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 			p := problem(t, resp)
 			if want := "https://orgcredit.dev/problems/" + tc.typ; p["type"] != want {
 				t.Errorf("type = %v, want %s", p["type"], want)
+			}
+			// Every problem says where it happened and has a title, the
+			// 401s included.
+			wantInstance, _, _ := strings.Cut(tc.path, "?")
+			if wantInstance == "" {
+				wantInstance = "/v1/usage"
+			}
+			if p["instance"] != wantInstance || p["title"] == "" {
+				t.Errorf("instance = %v, title = %v; want instance %q and a title", p["instance"], p["title"], wantInstance)
 			}
 			if tc.field != "" && p["field"] != tc.field {
 				t.Errorf("field = %v, want %q (%v)", p["field"], tc.field, p["detail"])

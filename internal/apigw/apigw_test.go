@@ -74,6 +74,11 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "no content type", body: `{}`, contentType: "-", status: 415},
 		{name: "wrong content type", body: `{}`, contentType: "text/plain", status: 415},
 		{name: "wrong charset", body: `{}`, contentType: "application/json; charset=latin1", status: 415},
+		{name: "control character", body: `{"id":"a","amount_micros":5,"kind":"x\u0007"}`, status: 400, field: "kind", detail: "U+0007"},
+		{name: "DEL character", body: "{\"id\":\"a\",\"amount_micros\":5,\"kind\":\"x\x7f\"}", status: 400, field: "kind", detail: "control character"},
+		{name: "nested control character", body: `{"id":"a","amount_micros":5,"owner":{"id":"o","name":"\u001b[2J"}}`, status: 400, field: "owner.name", detail: "U+001B"},
+		{name: "unicode text allowed", body: `{"id":"a","amount_micros":5,"kind":"réunion 会議 ✓"}`, status: 0},
+		{name: "byte order mark", body: "\xef\xbb\xbf" + `{"id":"a","amount_micros":5}`, status: 400, detail: "byte order mark"},
 		{name: "json-ish content type", body: `{}`, contentType: "application/jsonx", status: 415},
 	}
 	for _, tt := range tests {
@@ -162,22 +167,23 @@ func TestProblemFor(t *testing.T) {
 		status int
 		typ    string
 		extra  map[string]any
+		title  string // when set, the problem's title
 	}{
 		{"insufficient credit", fmt.Errorf("debit: %w", &domain.InsufficientCredit{Balance: 5, Requested: 9}), 402, TypeInsufficientCredit,
-			map[string]any{"balance_micros": int64(5), "requested_micros": int64(9)}},
+			map[string]any{"balance_micros": int64(5), "requested_micros": int64(9)}, ""},
 		{"group cap", &domain.GroupCapReached{GroupID: "research", Cap: 10, Spent: 8, Requested: 5, Period: "2026-11"}, 402, TypeGroupCapReached,
-			map[string]any{"budget_group_id": "research", "cap_micros": int64(10), "spent_micros": int64(8), "period": "2026-11"}},
-		{"not found", domain.NotFound("organization", "x"), 404, ProblemBase + "not-found", nil},
-		{"already exists", domain.Refusef(domain.RuleAlreadyExists, "taken"), 409, TypeAlreadyExists, nil},
-		{"usage conflict", domain.Refusef(domain.RuleUsageConflict, "other content"), 409, TypeUsageIDConflict, nil},
-		{"invalid", domain.Refusef(domain.RuleInvalid, "bad"), 400, TypeInvalidRequest, nil},
-		{"billing not a role", domain.ErrBillingNotARole, 400, ProblemBase + "billing-not-a-role", nil},
-		{"holder cannot leave", domain.Refusef(domain.RuleHolderCannotLeave, "transfer first"), 409, ProblemBase + "billing-holder-cannot-leave", nil},
-		{"last owner", domain.ErrLastOwner, 409, ProblemBase + "last-owner", nil},
-		{"not owner or admin", domain.ErrNotOwnerOrAdmin, 403, ProblemBase + "not-owner-or-admin", nil},
-		{"revoked", domain.ErrAgentRevoked, 401, TypeUnauthorized, nil},
-		{"timeout", context.DeadlineExceeded, 503, TypeUnavailable, nil},
-		{"other", errors.New("boom: secret table detail"), 500, TypeInternal, nil},
+			map[string]any{"budget_group_id": "research", "cap_micros": int64(10), "spent_micros": int64(8), "period": "2026-11"}, ""},
+		{"not found", domain.NotFound("organization", "x"), 404, ProblemBase + "not-found", nil, "Not found"},
+		{"already exists", domain.Refusef(domain.RuleAlreadyExists, "taken"), 409, TypeAlreadyExists, nil, ""},
+		{"usage conflict", domain.Refusef(domain.RuleUsageConflict, "other content"), 409, TypeUsageIDConflict, nil, "Usage id conflict"},
+		{"invalid", domain.Refusef(domain.RuleInvalid, "bad"), 400, TypeInvalidRequest, nil, ""},
+		{"billing not a role", domain.ErrBillingNotARole, 400, ProblemBase + "billing-not-a-role", nil, ""},
+		{"holder cannot leave", domain.Refusef(domain.RuleHolderCannotLeave, "transfer first"), 409, ProblemBase + "billing-holder-cannot-leave", nil, ""},
+		{"last owner", domain.Refusef(domain.RuleLastOwner, "dina is the last Owner"), 409, ProblemBase + "last-owner", nil, "Last owner"},
+		{"not owner or admin", domain.ErrNotOwnerOrAdmin, 403, ProblemBase + "not-owner-or-admin", nil, ""},
+		{"revoked agent is a state, not credentials", domain.Refusef(domain.RuleAgentRevoked, "agent %q is revoked", "a"), 409, TypeAgentRevoked, nil, ""},
+		{"timeout", context.DeadlineExceeded, 503, TypeUnavailable, nil, ""},
+		{"other", errors.New("boom: secret table detail"), 500, TypeInternal, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,6 +209,12 @@ func TestProblemFor(t *testing.T) {
 			var body map[string]any
 			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
 				t.Fatal(err)
+			}
+			if tt.title != "" && body["title"] != tt.title {
+				t.Errorf("title = %v, want %q", body["title"], tt.title)
+			}
+			if d, _ := body["detail"].(string); tt.status < 500 && (d == "" || d[:1] != strings.ToUpper(d[:1]) || !strings.HasSuffix(d, ".")) {
+				t.Errorf("detail %q is not a sentence", d)
 			}
 			if body["type"] != tt.typ || body["status"] != float64(tt.status) || body["detail"] == "" || body["instance"] != "/x" {
 				t.Errorf("body = %v", body)
@@ -232,7 +244,15 @@ func TestRouter(t *testing.T) {
 		{"GET", "/admin/orgs/acme", 200, `"route":"get"`, ""},
 		{"PATCH", "/admin/orgs/acme", 200, `"org":"acme"`, ""},
 		{"DELETE", "/admin/orgs/acme/members/m%3A1", 200, `"member":"m:1"`, ""},
-		{"POST", "/admin/orgs/acme", 405, "method-not-allowed", "GET, PATCH"},
+		{"POST", "/admin/orgs/acme", 405, "use GET or PATCH.", "GET, HEAD, OPTIONS, PATCH"},
+		{"DELETE", "/admin/orgs/acme", 405, "method-not-allowed", "GET, HEAD, OPTIONS, PATCH"},
+		{"OPTIONS", "/admin/orgs/acme", 204, "", "GET, HEAD, OPTIONS, PATCH"},
+		{"OPTIONS", "/admin/orgs/acme/members/m", 204, "", "DELETE, OPTIONS"},
+		{"OPTIONS", "/nothing", 404, "not-found", ""},
+		{"PUT", "/admin/orgs/acme/members/m", 405, "use DELETE.", "DELETE, OPTIONS"},
+		{"GET", "/admin/%6frgs/acme", 200, `"org":"acme"`, ""},
+		{"GET", "/admin//orgs/acme", 404, "not-found", ""},
+		{"GET", "/admin/orgs/acme/../acme", 404, "not-found", ""},
 		{"GET", "/admin/orgs/acme/", 404, "not-found", ""},
 		{"GET", "/admin/orgs", 404, "not-found", ""},
 		{"GET", "/nothing", 404, "not-found", ""},
@@ -336,5 +356,83 @@ func TestUnavailableIs503(t *testing.T) {
 	p := ProblemFor(fmt.Errorf("debit: %w", dynamo.ErrUnavailable))
 	if p.Status != 503 || p.Type != TypeUnavailable || p.Header["Retry-After"] == "" {
 		t.Errorf("ProblemFor(ErrUnavailable) = %+v", p)
+	}
+}
+
+// TestProblemJSONReadsAsWritten: problem details are for people at a
+// terminal too; "<token>" must not arrive as "\u003ctoken\u003e".
+func TestProblemJSONReadsAsWritten(t *testing.T) {
+	tests := []events.APIGatewayV2HTTPResponse{
+		ProblemResponse(Problem{Type: TypeUnauthorized, Status: 401, Detail: `Send "Authorization: Bearer <token>" & retry.`}),
+		mustJSON(t, map[string]string{"detail": `Send "Authorization: Bearer <token>" & retry.`}),
+	}
+	for _, resp := range tests {
+		if !strings.Contains(resp.Body, `Bearer <token>\" & retry.`) {
+			t.Errorf("body %s escapes HTML characters", resp.Body)
+		}
+		if !json.Valid([]byte(resp.Body)) || !strings.HasSuffix(resp.Body, "}\n") {
+			t.Errorf("body %q is not one JSON value and a newline", resp.Body)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	resp, err := JSON(200, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// TestRouterHeadAndQuery: HEAD is GET without a body; query parameters a
+// route does not take are refused before the route runs.
+func TestRouterHeadAndQuery(t *testing.T) {
+	var rt Router
+	var ran int
+	ok := func(_ context.Context, req events.APIGatewayV2HTTPRequest, _ Params) (events.APIGatewayV2HTTPResponse, error) {
+		ran++
+		return JSON(200, map[string]any{"limit": req.QueryStringParameters["limit"]})
+	}
+	rt.Handle("GET", "/orgs/{org}/audit?limit", ok)
+	rt.Handle("POST", "/usage", ok)
+	tests := []struct {
+		method, path, query string
+		status              int
+		body, field         string
+		runs                bool
+	}{
+		{"GET", "/orgs/a/audit", "limit=5", 200, `"limit":"5"`, "", true},
+		{"HEAD", "/orgs/a/audit", "limit=5", 200, "", "", true},
+		{"GET", "/orgs/a/audit", "limit=5&org=b", 400, `it takes \"limit\"`, "org", false},
+		{"POST", "/usage", "org_id=globex", 400, "takes no query parameters", "org_id", false},
+		{"POST", "/usage", "", 200, "", "", true},
+		{"HEAD", "/usage", "", 405, "", "", false},
+	}
+	for _, tt := range tests {
+		req := events.APIGatewayV2HTTPRequest{RawPath: tt.path, RawQueryString: tt.query}
+		req.RequestContext.HTTP.Method = tt.method
+		req.RequestContext.HTTP.Path = tt.path
+		if tt.query != "" {
+			req.QueryStringParameters = map[string]string{}
+			for kv := range strings.SplitSeq(tt.query, "&") {
+				k, v, _ := strings.Cut(kv, "=")
+				req.QueryStringParameters[k] = v
+			}
+		}
+		before := ran
+		resp, err := rt.Serve(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != tt.status || !strings.Contains(resp.Body, tt.body) || (ran > before) != tt.runs {
+			t.Errorf("%s %s?%s = %d %s (route ran: %v); want %d containing %q (runs: %v)", tt.method, tt.path, tt.query, resp.StatusCode, resp.Body, ran > before, tt.status, tt.body, tt.runs)
+		}
+		if tt.method == "HEAD" && resp.Body != "" {
+			t.Errorf("HEAD answered a body: %s", resp.Body)
+		}
+		if tt.field != "" && !strings.Contains(resp.Body, `"field":"`+tt.field+`"`) {
+			t.Errorf("%s %s?%s: problem does not name field %s: %s", tt.method, tt.path, tt.query, tt.field, resp.Body)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -47,6 +48,11 @@ func DecodeJSON(req events.APIGatewayV2HTTPRequest, dst any) error {
 		return &Problem{Type: TypePayloadTooLarge, Title: "Payload too large", Status: http.StatusRequestEntityTooLarge,
 			Detail: fmt.Sprintf("The request body is %d bytes; the limit is %d bytes (64 KiB).", len(body), MaxBodyBytes),
 			Extra:  map[string]any{"max_bytes": MaxBodyBytes}}
+	}
+	if bytes.HasPrefix(body, []byte("\xef\xbb\xbf")) {
+		// RFC 8259 forbids senders to add one; say so rather than report
+		// an invalid character at byte 1.
+		return BadRequest("", "The request body starts with a byte order mark (BOM); send the JSON without it.")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return BadRequest("", "The request body is empty; send a JSON object.")
@@ -242,8 +248,16 @@ func checkValue(dec *json.Decoder, f *field, name string) error {
 		}
 		return checkMembers(dec, f.object, name)
 	case kindString:
-		if _, ok := tok.(string); !ok {
+		v, ok := tok.(string)
+		if !ok {
 			return BadRequest(name, "%q must be a string, not %s.", name, describe(tok))
+		}
+		// Control characters have no place in ids, names, kinds or
+		// reasons; they would end up in the audit trail, logs and Slack
+		// messages.
+		if i := strings.IndexFunc(v, unicode.IsControl); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(v[i:])
+			return BadRequest(name, "%q contains the control character U+%04X; send text without control characters.", name, r)
 		}
 	case kindBool:
 		if _, ok := tok.(bool); !ok {

@@ -1,6 +1,7 @@
 package apigw
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,6 +33,7 @@ const (
 	TypeUsageIDConflict      = ProblemBase + "usage-id-conflict"      // 409: a usage id reused with other content
 	TypePayloadTooLarge      = ProblemBase + "payload-too-large"      // 413
 	TypeUnsupportedMediaType = ProblemBase + "unsupported-media-type" // 415
+	TypeAgentRevoked         = ProblemBase + "agent-revoked"          // 409: an admin change to a revoked agent
 	TypeInsufficientCredit   = ProblemBase + "insufficient-credit"    // 402: the pool cannot pay
 	TypeGroupCapReached      = ProblemBase + "budget-group-cap-reached"
 	TypeUnavailable          = ProblemBase + "service-unavailable" // 503: retry after Retry-After
@@ -74,7 +76,21 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 	if p.Instance != "" {
 		m["instance"] = p.Instance
 	}
-	return json.Marshal(m)
+	return marshal(m)
+}
+
+// marshal is json.Marshal without HTML escaping: the answers are read by
+// programs and by people at a terminal, never embedded in HTML, and a
+// detail such as "Bearer <token>" should read as written, not as
+// "Bearer \u003ctoken\u003e".
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func (p Problem) title() string {
@@ -92,7 +108,7 @@ func ProblemResponse(p Problem) events.APIGatewayV2HTTPResponse {
 	if p.Type == "" {
 		p.Type = "about:blank"
 	}
-	body, err := json.Marshal(p)
+	body, err := marshal(p)
 	if err != nil {
 		// Extra holds only plain values; this cannot happen.
 		body = []byte(`{"type":"` + TypeInternal + `","status":500}`)
@@ -106,7 +122,7 @@ func ProblemResponse(p Problem) events.APIGatewayV2HTTPResponse {
 
 // JSON renders v as an application/json response with status.
 func JSON(status int, v any) (events.APIGatewayV2HTTPResponse, error) {
-	body, err := json.Marshal(v)
+	body, err := marshal(v)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("encode response: %w", err)
 	}
@@ -236,7 +252,24 @@ var ruleStatus = map[domain.Rule]int{
 	domain.RuleInsufficientCredit:  http.StatusPaymentRequired,
 	domain.RuleGroupCapReached:     http.StatusPaymentRequired,
 	domain.RuleUsageConflict:       http.StatusConflict,
-	domain.RuleAgentRevoked:        http.StatusUnauthorized,
+	// On the admin API a revoked agent is the state of a thing, not the
+	// caller's credentials; the agent API answers a revoked token 401
+	// itself, before any rule is asked.
+	domain.RuleAgentRevoked: http.StatusConflict,
+}
+
+// RuleTitle is the problem title of a rule's refusal: the same for every
+// occurrence of the type, as RFC 9457 asks, and more telling than the
+// status text ("Last owner" rather than "Conflict").
+func RuleTitle(rule domain.Rule) string {
+	if rule == domain.RuleInvalid {
+		return "Invalid request"
+	}
+	t := strings.ReplaceAll(string(rule), "_", " ")
+	if t == "" {
+		return ""
+	}
+	return strings.ToUpper(t[:1]) + t[1:]
 }
 
 // RuleStatus is the HTTP status of a refusal by rule.
@@ -248,12 +281,8 @@ func RuleStatus(rule domain.Rule) int {
 }
 
 func refusalProblem(r *domain.Refusal) Problem {
-	status := RuleStatus(r.Rule)
-	p := Problem{Type: RuleType(r.Rule), Status: status, Detail: r.Error(), Extra: map[string]any{"rule": string(r.Rule)}}
-	if status == http.StatusUnauthorized {
-		p.Type = TypeUnauthorized
-		p.Header = map[string]string{"WWW-Authenticate": `Bearer realm="orgcredit", error="invalid_token"`}
-	}
+	p := Problem{Type: RuleType(r.Rule), Title: RuleTitle(r.Rule), Status: RuleStatus(r.Rule), Detail: sentence(r.Error()),
+		Extra: map[string]any{"rule": string(r.Rule)}}
 	if t := r.Transfer; t != nil {
 		p.Extra["transfer"] = map[string]any{"id": t.ID, "status": string(t.Status), "initiator_id": t.InitiatorID,
 			"recipient_id": t.RecipientID, "requested_at": t.RequestedAt, "expires_at": t.ExpiresAt}
