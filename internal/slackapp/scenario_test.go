@@ -593,3 +593,84 @@ func TestScenarioRetries(t *testing.T) {
 		t.Errorf("views.publish calls = %d", len(pubs))
 	}
 }
+
+// TestScenarioInitiatorDemoted: while Dina's request to Sari is pending,
+// another Owner makes Dina an Admin. Sari's Accept finds the request no
+// longer valid: Billing stays, both messages lose their buttons, both are
+// told once, and Sari's second click only says where it stands.
+func TestScenarioInitiatorDemoted(t *testing.T) {
+	f := newFixture(t)
+	tr := f.transferAs(dina, "sari")
+	wantContains(t, "Dina makes Ravi an Owner", ephemeralText(t, f.billing(dina, "role <@"+ravi+"> owner")), "is now Owner")
+	wantContains(t, "Ravi makes Dina an Admin", ephemeralText(t, f.billing(ravi, "role <@"+dina+"> admin")), "is now Admin")
+	wantContains(t, "status", ephemeralText(t, f.billing(sari, "status")), "pending since")
+
+	f.slack.Reset()
+	f.click(sari, "transfer_accept", tr, tr.RecipientMessage)
+	if f.orgNow().BillingHolderID != "dina" {
+		t.Fatal("Billing moved on an invalid transfer")
+	}
+	if got := f.transfer(tr.ID); got.Status != domain.TransferInvalidated {
+		t.Fatalf("transfer = %s", got.Status)
+	}
+	wantContains(t, "what Sari is told", f.saidTo(sari), "no longer valid", "Dina is no longer an Owner")
+	assertRewritten(t, f.slack, tr.RecipientMessage, tr.InitiatorMessage, "no longer valid")
+	if n := len(f.posted(dmChannel(dina))); n != 1 {
+		t.Errorf("Dina told %d times", n)
+	}
+
+	f.slack.Reset()
+	f.interact(clickPayload(sari, "transfer_accept", org+"|"+tr.ID, tr.RecipientMessage.Channel, tr.RecipientMessage.TS, false))
+	wantContains(t, "Sari's second click", f.saidTo(sari), "already invalidated")
+	if n := len(f.posted(dmChannel(dina))) + len(f.posted(dmChannel(sari))); n != 0 {
+		t.Errorf("the second click announced again")
+	}
+	// Dina, an Admin holding Billing, cannot start a transfer and is told why.
+	wantContains(t, "Dina's transfer", ephemeralText(t, f.billing(dina, "transfer")), "Ask an Owner to make you an Owner")
+}
+
+// TestScenarioHomeAfterChanges: App Home of the holder and of others, and
+// its pending-transfer state, as each person opens it.
+func TestScenarioHomeAfterChanges(t *testing.T) {
+	f := newFixture(t)
+	open := func(user string) string {
+		t.Helper()
+		f.slack.Reset()
+		ev := []byte(`{"type":"event_callback","team_id":"` + team + `","event":{"type":"app_home_opened","user":"` + user + `","tab":"home"}}`)
+		if r := f.send(slackapp.PathEvents, "application/json", ev); r.StatusCode != 200 {
+			t.Fatalf("app_home_opened: %d", r.StatusCode)
+		}
+		return publishedFor(t, f.slack, user)
+	}
+	wantContains(t, "Dina's home", open(dina), "you hold Billing", "1,234.5 credits", "No transfer is pending")
+	wantContains(t, "Omar's home", open(omar), "Only the Billing holder of *Acme*", "<@"+dina+">")
+	wantContains(t, "a stranger's home", open(stray), "not a member of any organization")
+	if h := open(omar); strings.Contains(h, "1,234.5") {
+		t.Errorf("Omar sees the balance:\n%s", h)
+	}
+	f.transferAs(dina, "sari")
+	wantContains(t, "Dina's home with a pending transfer", open(dina), "pending since", "<@"+sari+">")
+}
+
+// TestScenarioSweepRacesClick: the sweeper expires Sari's request while she
+// clicks Accept on it; the click and the notifier's announcement each
+// learn of the expiry, and the parties are told once.
+func TestScenarioSweepRacesClick(t *testing.T) {
+	f := newFixture(t)
+	tr := f.transferAs(dina, "sari")
+	f.ahead.Store(int64(domain.DefaultTransferTTL + time.Hour))
+	expired, err := f.store.ExpireDueTransfers(f.ctx)
+	if err != nil || len(expired) != 1 {
+		t.Fatalf("sweep: %v %v", expired, err)
+	}
+	f.slack.Reset()
+	f.click(sari, "transfer_accept", tr, tr.RecipientMessage) // still shows the buttons
+	if err := f.app.AnnounceTransferOutcome(f.ctx, expired[0]); err != nil {
+		t.Fatal(err)
+	}
+	wantContains(t, "Sari's click", f.saidTo(sari), "expired")
+	if n, m := len(f.posted(dmChannel(dina))), len(f.posted(dmChannel(sari))); n != 1 || m != 1 {
+		t.Errorf("told Dina %d and Sari %d times, want once each", n, m)
+	}
+	assertRewritten(t, f.slack, tr.RecipientMessage, tr.InitiatorMessage, "expired")
+}

@@ -442,11 +442,20 @@ func (a *App) cmdCancel(ctx context.Context, c cmdCtx, m dynamo.Membership) even
 // AnnounceTransferOutcome tells both parties how a transfer ended: both
 // stored messages are rewritten without buttons, each party gets a direct
 // message, and both App Homes are republished. The notifier calls it for
-// transfers the sweeper expired.
+// transfers the sweeper expired. A click on a live button can discover the
+// same expiry while the sweep runs; both claim the same once-key, so the
+// parties are told once.
 func (a *App) AnnounceTransferOutcome(ctx context.Context, t domain.Transfer) error {
 	org, err := a.store.GetOrg(ctx, t.OrgID)
 	if err != nil {
 		return err
+	}
+	first, err := a.store.MarkOnce(ctx, outcomeKey(t.OrgID, t.ID), announceOnceTTL)
+	if err != nil {
+		return err
+	}
+	if !first {
+		return nil
 	}
 	return a.announce(ctx, org, t)
 }
