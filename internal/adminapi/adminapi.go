@@ -41,10 +41,12 @@ type Store interface {
 	RemoveMember(ctx context.Context, orgID string, actor *domain.Member, memberID string) error
 
 	CreateGroup(ctx context.Context, g domain.BudgetGroup, actor *domain.Member) (domain.BudgetGroup, bool, error)
+	GetGroup(ctx context.Context, orgID, groupID string) (domain.BudgetGroup, error)
 	SetGroupCap(ctx context.Context, orgID, groupID string, cap domain.Micros, actor *domain.Member) (domain.BudgetGroup, error)
 	GroupStatuses(ctx context.Context, orgID, period string) ([]domain.GroupStatus, error)
 
 	CreateAgent(ctx context.Context, a domain.Agent, actor *domain.Member) (domain.Agent, string, bool, error)
+	GetAgent(ctx context.Context, orgID, agentID string) (domain.Agent, error)
 	SetAgentGroup(ctx context.Context, orgID, agentID, groupID string, actor *domain.Member) (domain.Agent, error)
 	RevokeAgent(ctx context.Context, orgID, agentID string, actor *domain.Member) error
 	ListAgents(ctx context.Context, orgID string) ([]domain.Agent, error)
@@ -109,7 +111,7 @@ func New(store Store, opts ...Option) *API {
 	r.Handle(http.MethodPatch, "/admin/orgs/{org}/agents/{agent}", a.guard(a.patchAgent))
 	r.Handle(http.MethodDelete, "/admin/orgs/{org}/agents/{agent}", a.guard(a.revokeAgent))
 	r.Handle(http.MethodPost, "/admin/orgs/{org}/grants", a.guard(a.grant))
-	r.Handle(http.MethodGet, "/admin/orgs/{org}/audit", a.guard(a.audit))
+	r.Handle(http.MethodGet, "/admin/orgs/{org}/audit?limit", a.guard(a.audit))
 	return a
 }
 
@@ -130,11 +132,14 @@ func (a *API) guard(f apigw.RouteFunc) apigw.RouteFunc {
 			// the length of what was sent.
 			if !ok || subtle.ConstantTimeCompare(h[:], a.tokenHash) != 1 {
 				detail := "Send the admin token as \"Authorization: Bearer <token>\"."
-				if ok {
+				switch {
+				case ok && domain.LooksLikeToken(token):
+					detail = "This is an agent token: agents use the agent API (/v1). The admin API takes the ADMIN_TOKEN the server was started with."
+				case ok:
 					detail = "The admin token is wrong. Send the ADMIN_TOKEN the server was started with."
 				}
-				return apigw.ProblemResponse(apigw.Problem{Type: apigw.TypeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized,
-					Detail: detail, Header: map[string]string{"WWW-Authenticate": `Bearer realm="orgcredit-admin"`}}), nil
+				return none, &apigw.Problem{Type: apigw.TypeUnauthorized, Title: "Unauthorized", Status: http.StatusUnauthorized,
+					Detail: detail, Header: map[string]string{"WWW-Authenticate": `Bearer realm="orgcredit-admin"`}}
 			}
 		}
 		for _, kind := range []string{"org", "member", "group", "agent"} {

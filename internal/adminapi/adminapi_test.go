@@ -151,8 +151,9 @@ func TestGroupsAgentsGrants(t *testing.T) {
 	run(t, a, []step{{"POST", "/admin/orgs", createAcme, 201, nil, nil}})
 
 	resp := call(t, a, "POST", "/admin/orgs/acme/agents", `{"id":"research-bot","name":"Research bot","budget_group_id":"research"}`)
-	if resp.StatusCode != 404 {
-		t.Errorf("agent in a missing group = %d %s, want 404", resp.StatusCode, resp.Body)
+	// The path is right; the body names a group that is not there.
+	if resp.StatusCode != 400 || !strings.Contains(resp.Body, `"field":"budget_group_id"`) {
+		t.Errorf("agent in a missing group = %d %s, want 400 about budget_group_id", resp.StatusCode, resp.Body)
 	}
 	run(t, a, []step{
 		{"POST", "/admin/orgs/acme/budget-groups", `{"id":"research","name":"Research","cap_micros":50000000}`, 201, []string{`"cap_micros":50000000`, `"period":"2026-11"`, `"spent_micros":0`, `"remaining_micros":50000000`}, nil},
@@ -193,7 +194,8 @@ func TestGroupsAgentsGrants(t *testing.T) {
 		{"PATCH", "/admin/orgs/acme/agents/research-bot", `{"budget_group_id":"support"}`, 200, []string{`"budget_group_id":"support"`}, nil},
 		{"PATCH", "/admin/orgs/acme/agents/research-bot", `{"budget_group_id":null}`, 200, []string{`"budget_group_id":null`}, nil},
 		{"PATCH", "/admin/orgs/acme/agents/research-bot", `{}`, 400, []string{`"field":"budget_group_id"`}, nil},
-		{"PATCH", "/admin/orgs/acme/agents/research-bot", `{"budget_group_id":"nope"}`, 404, nil, nil},
+		{"PATCH", "/admin/orgs/acme/agents/research-bot", `{"budget_group_id":"nope"}`, 400, []string{`"field":"budget_group_id"`}, nil},
+		{"PATCH", "/admin/orgs/acme/agents/ghost", `{"budget_group_id":"nope"}`, 404, []string{`\"ghost\" does not exist`}, nil},
 		{"GET", "/admin/orgs/acme/agents", "", 200, []string{`"id":"research-bot"`, `"id":"free-bot"`}, []string{"token"}},
 		{"DELETE", "/admin/orgs/acme/agents/research-bot", "", 204, nil, nil},
 		{"GET", "/admin/orgs/acme/agents", "", 200, []string{`"revoked":true`}, nil},

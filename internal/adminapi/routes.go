@@ -3,7 +3,9 @@ package adminapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -22,7 +24,62 @@ func validate(field string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return apigw.BadRequest(field, "%s", err.Error())
+	return apigw.BadRequest(field, "%s.", strings.TrimSuffix(err.Error(), "."))
+}
+
+// validName checks a display name: the domain's rule, and not blank (a
+// name of spaces shows as nothing in Slack and the audit trail).
+func validName(field, kind, name string) error {
+	if err := validate(field, domain.ValidateName(kind, name)); err != nil {
+		return err
+	}
+	if strings.TrimSpace(name) == "" {
+		return apigw.BadRequest(field, "The %s name is blank; send a name people will recognise.", kind)
+	}
+	return nil
+}
+
+// Slack ids as Slack writes them: upper-case letters and digits, users
+// starting with U or W, workspaces with T (or E for an Enterprise Grid).
+// Checking the shape catches a display name ("@dina") or a channel id
+// pasted where an id belongs; the id ties the record to Slack, so a wrong
+// one would make the member or organization unreachable there.
+var (
+	slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{1,31}$`)
+	slackTeamID = regexp.MustCompile(`^[TE][A-Z0-9]{1,31}$`)
+)
+
+func validSlackID(field, v string, pattern *regexp.Regexp, what, example string) error {
+	if v == "" || pattern.MatchString(v) {
+		return nil
+	}
+	return apigw.BadRequest(field, "%q is not a Slack %s such as %q: upper-case letters and digits, at most 32. Copy it from Slack or leave the field out.",
+		v, what, example)
+}
+
+// groupRefProblem turns the store's not-found for a budget group named in
+// the body into a 400 about that field: a 404 would say the URL is wrong.
+// It returns err itself when the organization or the agent is what is
+// missing.
+func (a *API) groupRefProblem(ctx context.Context, err error, orgID, agentID, groupID string) error {
+	if groupID == "" || !errors.Is(err, domain.ErrNotFound) {
+		return err
+	}
+	if _, gerr := a.store.GetGroup(ctx, orgID, groupID); !errors.Is(gerr, domain.ErrNotFound) {
+		return err
+	}
+	if _, oerr := a.store.GetOrg(ctx, orgID); oerr != nil {
+		return oerr
+	}
+	if agentID != "" {
+		if _, aerr := a.store.GetAgent(ctx, orgID, agentID); aerr != nil {
+			return aerr
+		}
+	}
+	p := apigw.BadRequest("budget_group_id", "Budget group %q does not exist in organization %q. Create it first (POST /admin/orgs/%s/budget-groups) or pick one from GET /admin/orgs/%s/budget-groups.",
+		groupID, orgID, orgID, orgID)
+	p.Extra["rule"] = string(domain.RuleNotFound)
+	return p
 }
 
 type memberInput struct {
@@ -47,13 +104,19 @@ func (a *API) createOrg(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 	if err := validate("id", domain.ValidateID("organization", in.ID)); err != nil {
 		return none, err
 	}
-	if err := validate("name", domain.ValidateName("organization", in.Name)); err != nil {
+	if err := validName("name", "organization", in.Name); err != nil {
 		return none, err
 	}
 	if err := validate("owner.id", domain.ValidateID("member", in.Owner.ID)); err != nil {
 		return none, err
 	}
-	if err := validate("owner.name", domain.ValidateName("member", in.Owner.Name)); err != nil {
+	if err := validName("owner.name", "member", in.Owner.Name); err != nil {
+		return none, err
+	}
+	if err := validSlackID("slack_team_id", in.SlackTeamID, slackTeamID, "workspace id", "T0123ABCD"); err != nil {
+		return none, err
+	}
+	if err := validSlackID("owner.slack_user_id", in.Owner.SlackUserID, slackUserID, "user id", "U0123ABCD"); err != nil {
 		return none, err
 	}
 	var threshold domain.Micros
@@ -152,7 +215,10 @@ func (a *API) addMember(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 	if err := validate("id", domain.ValidateID("member", in.ID)); err != nil {
 		return none, err
 	}
-	if err := validate("name", domain.ValidateName("member", in.Name)); err != nil {
+	if err := validName("name", "member", in.Name); err != nil {
+		return none, err
+	}
+	if err := validSlackID("slack_user_id", in.SlackUserID, slackUserID, "user id", "U0123ABCD"); err != nil {
 		return none, err
 	}
 	role := domain.RoleMember
@@ -236,7 +302,7 @@ func (a *API) createGroup(ctx context.Context, req events.APIGatewayV2HTTPReques
 	if err := validate("id", domain.ValidateID("budget group", in.ID)); err != nil {
 		return none, err
 	}
-	if err := validate("name", domain.ValidateName("budget group", in.Name)); err != nil {
+	if err := validName("name", "budget group", in.Name); err != nil {
 		return none, err
 	}
 	capMicros, err := apigw.Amount("cap_micros", in.CapMicros, domain.MaxCapMicros, true)
@@ -318,7 +384,7 @@ func (a *API) createAgent(ctx context.Context, req events.APIGatewayV2HTTPReques
 	if err := validate("id", domain.ValidateID("agent", in.ID)); err != nil {
 		return none, err
 	}
-	if err := validate("name", domain.ValidateName("agent", in.Name)); err != nil {
+	if err := validName("name", "agent", in.Name); err != nil {
 		return none, err
 	}
 	if in.BudgetGroupID != "" {
@@ -328,7 +394,7 @@ func (a *API) createAgent(ctx context.Context, req events.APIGatewayV2HTTPReques
 	}
 	ag, token, first, err := a.store.CreateAgent(ctx, domain.Agent{OrgID: p["org"], ID: in.ID, Name: in.Name, BudgetGroupID: in.BudgetGroupID}, nil)
 	if err != nil {
-		return none, err
+		return none, a.groupRefProblem(ctx, err, p["org"], "", in.BudgetGroupID)
 	}
 	out := CreatedAgent{AgentView: agentView(ag)}
 	if token != "" {
@@ -360,7 +426,7 @@ func (a *API) patchAgent(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	ag, err := a.store.SetAgentGroup(ctx, p["org"], p["agent"], group, nil)
 	if err != nil {
-		return none, err
+		return none, a.groupRefProblem(ctx, err, p["org"], p["agent"], group)
 	}
 	return apigw.JSON(http.StatusOK, agentView(ag))
 }
