@@ -44,8 +44,11 @@ func HTTP(h Handler) http.Handler {
 		if err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
-				writeResponse(w, ProblemResponse(Problem{Type: TypePayloadTooLarge, Status: http.StatusRequestEntityTooLarge,
-					Detail: fmt.Sprintf("The request body is larger than %d bytes.", maxEventBody), Instance: r.URL.Path}))
+				// The same problem as DecodeJSON's, so a client sees one
+				// limit whichever check caught the body first.
+				writeResponse(w, ProblemResponse(Problem{Type: TypePayloadTooLarge, Title: "Payload too large", Status: http.StatusRequestEntityTooLarge,
+					Detail:   fmt.Sprintf("The request body is over %d bytes; the limit is %d bytes (64 KiB).", maxEventBody, MaxBodyBytes),
+					Instance: r.URL.EscapedPath(), Extra: map[string]any{"max_bytes": MaxBodyBytes}}))
 				return
 			}
 			writeResponse(w, ProblemResponse(Problem{Type: TypeInvalidRequest, Status: http.StatusBadRequest,
