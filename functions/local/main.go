@@ -129,18 +129,29 @@ func run() error {
 }
 
 // routes mounts every function's handler as API Gateway would route to it.
+// It dispatches on the path exactly as sent: http.ServeMux would clean
+// "//v1/usage" or "/admin/orgs/x/../y" and answer a 307 redirect in HTML,
+// while API Gateway hands such paths to the function, whose router answers
+// a 404 problem.
 func routes(store *dynamo.Store, app *slackapp.App, cfg config) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/v1/", apigw.HTTP(agentapi.New(store).Handle))
-	mux.Handle("/admin/", apigw.HTTP(adminapi.New(store, adminapi.WithAdminToken(cfg.AdminToken)).Handle))
+	agent := apigw.HTTP(agentapi.New(store).Handle)
+	admin := apigw.HTTP(adminapi.New(store, adminapi.WithAdminToken(cfg.AdminToken)).Handle)
 	slackHandler := apigw.HTTP(app.Handle)
-	mux.Handle("/slack/commands", slackHandler)
-	mux.Handle("/slack/interactions", slackHandler)
-	mux.Handle("/slack/events", slackHandler)
-	mux.Handle("/", apigw.HTTP(func(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	notFound := apigw.HTTP(func(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		return apigw.NotFound(req), nil
-	}))
-	return mux
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p := r.URL.EscapedPath(); {
+		case strings.HasPrefix(p, "/v1/"):
+			agent.ServeHTTP(w, r)
+		case strings.HasPrefix(p, "/admin/"):
+			admin.ServeHTTP(w, r)
+		case p == "/slack/commands", p == "/slack/interactions", p == "/slack/events":
+			slackHandler.ServeHTTP(w, r)
+		default:
+			notFound.ServeHTTP(w, r)
+		}
+	})
 }
 
 func loadConfig() config {
