@@ -172,7 +172,7 @@ func TestDecideAnswers(t *testing.T) {
 }
 
 func TestDecideLeave(t *testing.T) {
-	pendingToSari := &Transfer{ID: "t1", InitiatorID: "dina", RecipientID: "sari", Status: TransferPending}
+	pendingToSari := &Transfer{ID: "t1", InitiatorID: "dina", RecipientID: "sari", Status: TransferPending, ExpiresAt: t0.Add(time.Hour)}
 	holderSari := acme2
 	holderSari.BillingHolderID = "sari"
 	tests := []struct {
@@ -197,13 +197,25 @@ func TestDecideLeave(t *testing.T) {
 		{"already gone", acme, gone, nil, nil, RuleNotMember, "", false},
 	}
 	for _, tt := range tests {
-		cancelled, err := DecideLeave(tt.org, tt.m, tt.actor, tt.pending, t0)
-		if ruleOf(err) != tt.rule || (cancelled != nil) != tt.cancelled {
-			t.Errorf("%s: cancelled %v, err %v", tt.name, cancelled, err)
+		dep, err := DecideLeave(tt.org, tt.m, tt.actor, MemberLeft, tt.pending, t0)
+		if ruleOf(err) != tt.rule || (dep.Closes != nil) != tt.cancelled || (tt.cancelled && (dep.As != TransferInvalidated || !strings.Contains(dep.Reason, "left"))) {
+			t.Errorf("%s: departure %+v, err %v", tt.name, dep, err)
 		}
 		if tt.hint != "" && (err == nil || !strings.Contains(err.Error(), tt.hint)) {
 			t.Errorf("%s: refusal %v does not say %q", tt.name, err, tt.hint)
 		}
+	}
+}
+
+func TestDecideLeaveClosesAnExpiredTransferAsExpired(t *testing.T) {
+	p := &Transfer{ID: "t1", InitiatorID: "dina", RecipientID: "sari", Status: TransferPending, ExpiresAt: t0}
+	dep, err := DecideLeave(acme, sari, &dina, MemberRemoved, p, t0.Add(time.Minute))
+	if err != nil || dep.Closes == nil || dep.As != TransferExpired {
+		t.Fatalf("departure %+v, err %v", dep, err)
+	}
+	dep, err = DecideLeave(acme, sari, &dina, MemberRemoved, p, t0.Add(-time.Minute))
+	if err != nil || dep.As != TransferInvalidated || !strings.Contains(dep.Reason, "removed") {
+		t.Fatalf("departure %+v, err %v", dep, err)
 	}
 }
 

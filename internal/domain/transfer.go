@@ -266,21 +266,30 @@ func (s TransferStatus) AuditAction() Action {
 	return ActionTransferInvalidated
 }
 
-// DecideLeave applies the rules of a member leaving or being removed: the
-// Billing holder cannot go until Billing has moved; the last Owner cannot
-// go. actor is the member removing them, nil when they leave themselves or
-// an operator removes them. It returns the pending transfer that the
-// departure invalidates, if any.
-func DecideLeave(org Org, m Member, actor *Member, pending *Transfer, now time.Time) (*Transfer, error) {
+// Departure is a decided departure: the pending transfer it closes, if
+// any, and how.
+type Departure struct {
+	Closes *Transfer
+	As     TransferStatus // TransferInvalidated, or TransferExpired for one already past its expiry
+	Reason string         // why it is invalidated
+}
+
+// DecideLeave applies the rules of a member leaving (how is MemberLeft) or
+// being removed (MemberRemoved): the Billing holder cannot go until Billing
+// has moved; the last Owner cannot go. actor is the member removing them,
+// nil when they leave themselves or an operator removes them. A transfer
+// pending to or from the member is closed: invalidated, or expired if its
+// expiry has already passed unswept.
+func DecideLeave(org Org, m Member, actor *Member, how MemberStatus, pending *Transfer, now time.Time) (Departure, error) {
 	if !m.Active() {
-		return nil, refuse(RuleNotMember, fmt.Sprintf("%s is not an active member of %s.", m.Describe(), org.Name))
+		return Departure{}, refuse(RuleNotMember, fmt.Sprintf("%s is not an active member of %s.", m.Describe(), org.Name))
 	}
 	if actor != nil && actor.ID != m.ID {
 		if !actor.Active() || !actor.Role.canEditRoles() {
-			return nil, refuse(RuleNotOwnerOrAdmin, "Only Owners and Admins can remove members.")
+			return Departure{}, refuse(RuleNotOwnerOrAdmin, "Only Owners and Admins can remove members.")
 		}
 		if m.Role == RoleOwner && actor.Role != RoleOwner {
-			return nil, refuse(RuleOnlyOwnerEditsOwner, "Only an Owner can remove an Owner.")
+			return Departure{}, refuse(RuleOnlyOwnerEditsOwner, "Only an Owner can remove an Owner.")
 		}
 	}
 	if org.BillingHolderID == m.ID {
@@ -290,14 +299,21 @@ func DecideLeave(org Org, m Member, actor *Member, pending *Transfer, now time.T
 		} else {
 			msg += "Since they are not an Owner they cannot start a transfer: an Owner must first make them an Owner (`/billing role`), then they transfer Billing with `/billing transfer`."
 		}
-		return nil, refuse(RuleHolderCannotLeave, msg)
+		return Departure{}, refuse(RuleHolderCannotLeave, msg)
 	}
 	if m.Role == RoleOwner && org.OwnerCount <= 1 {
-		return nil, refuse(RuleLastOwner, fmt.Sprintf("%s is the last Owner of %s and cannot leave or be removed. Make another member an Owner first.", m.Describe(), org.Name))
+		return Departure{}, refuse(RuleLastOwner, fmt.Sprintf("%s is the last Owner of %s and cannot leave or be removed. Make another member an Owner first.", m.Describe(), org.Name))
 	}
-	if pending != nil && pending.Status == TransferPending && (pending.InitiatorID == m.ID || pending.RecipientID == m.ID) {
-		p := *pending
-		return &p, nil
+	if pending == nil || pending.Status != TransferPending || (pending.InitiatorID != m.ID && pending.RecipientID != m.ID) {
+		return Departure{}, nil
 	}
-	return nil, nil
+	p := *pending
+	if p.EffectiveStatus(now) == TransferExpired {
+		return Departure{Closes: &p, As: TransferExpired}, nil
+	}
+	reason := m.Describe() + " left the organization."
+	if how == MemberRemoved {
+		reason = m.Describe() + " was removed from the organization."
+	}
+	return Departure{Closes: &p, As: TransferInvalidated, Reason: reason}, nil
 }

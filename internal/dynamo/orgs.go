@@ -369,7 +369,7 @@ func (s *Store) depart(ctx context.Context, orgID string, actor *domain.Member, 
 			pending = &t
 		}
 		now := s.now().UTC()
-		invalidated, err := domain.DecideLeave(org, m, act, pending, now)
+		dep, err := domain.DecideLeave(org, m, act, status, pending, now)
 		if err != nil {
 			return err
 		}
@@ -388,7 +388,7 @@ func (s *Store) depart(ctx context.Context, orgID string, actor *domain.Member, 
 			sets = append(sets, "owner_count = :ocn")
 			orgVals[":ocn"] = num(int64(org.OwnerCount - 1))
 		}
-		if invalidated != nil {
+		if dep.Closes != nil {
 			sets = append(sets, releaseLock)
 			orgVals[":none"], orgVals[":zero"] = str(""), num(0)
 		}
@@ -407,12 +407,12 @@ func (s *Store) depart(ctx context.Context, orgID string, actor *domain.Member, 
 			action = domain.ActionMemberRemoved
 		}
 		items = append(items, s.auditPut(orgID, now, actorID, action, memberID, string(domain.MemberActive), string(status), ""))
-		if invalidated != nil {
-			reason := m.Describe() + " left the organization."
-			if status == domain.MemberRemoved {
-				reason = m.Describe() + " was removed from the organization."
+		if dep.Closes != nil {
+			closer := actorID
+			if dep.As == domain.TransferExpired {
+				closer = domain.SystemActor
 			}
-			items = append(items, s.closeTransferItems(*invalidated, domain.TransferInvalidated, reason, actorID, now, true)...)
+			items = append(items, s.closeTransferItems(*dep.Closes, dep.As, dep.Reason, closer, now, true)...)
 		}
 		err = s.transact(ctx, items)
 		var tc *txCanceled

@@ -443,7 +443,7 @@ func (a *App) leavePreview(ctx context.Context, c cmdCtx, m dynamo.Membership) e
 	if err != nil {
 		return ephemeral(a.refusalText(ctx, "pending transfer", err))
 	}
-	invalidated, err := domain.DecideLeave(m.Org, m.Member, nil, pending, a.now())
+	dep, err := domain.DecideLeave(m.Org, m.Member, nil, domain.MemberLeft, pending, a.now())
 	if err != nil {
 		return ephemeral(a.refusalText(ctx, "leave", err))
 	}
@@ -453,12 +453,12 @@ func (a *App) leavePreview(ctx context.Context, c cmdCtx, m dynamo.Membership) e
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Leaving *%s* ends your membership: its commands and messages stop reaching you, and only an operator can add you back.", escape(m.Org.Name))
-	if invalidated != nil {
+	if dep.Closes != nil {
 		names, err := a.memberNames(ctx, m.Org.ID)
 		if err != nil {
 			return ephemeral(a.refusalText(ctx, "list members", err))
 		}
-		b.WriteString(" " + invalidated.Describe(a.now(), names.mention) + " Leaving cancels it.")
+		b.WriteString(" " + dep.Closes.Describe(a.now(), names.mention) + " Leaving cancels it.")
 	}
 	fmt.Fprintf(&b, " To leave, run `%s`.", confirm)
 	return ephemeral(b.String())
