@@ -371,3 +371,9 @@ func (s *Store) SetTransferMessages(ctx context.Context, orgID, transferID strin
 	}
 	return nil
 }
+
+// ListTransfers reads every transfer of an organization, pending and
+// closed: its history of Billing transfers.
+func (s *Store) ListTransfers(ctx context.Context, orgID string) ([]domain.Transfer, error) {
+	return listDomain[transferItem](ctx, s, orgPK(orgID), "TRANSFER#")
+}

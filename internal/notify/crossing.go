@@ -22,6 +22,10 @@ type SpendImage struct {
 	Period  string
 	Spent   domain.Micros
 	Cap     domain.Micros
+	// CapReached is set once a debit of the period was refused for the
+	// cap: the group is at 100% for its agents even when its spend is a
+	// little below the cap, since no debit that would cross it is made.
+	CapReached bool
 }
 
 // Kind names what an alert is about.
@@ -118,9 +122,9 @@ func SpendCrossing(old, new *SpendImage) (Alert, bool) {
 	}
 	was := 0
 	if old != nil && old.Period == new.Period {
-		was = reached(old.Spent, old.Cap)
+		was = old.level()
 	}
-	now := reached(new.Spent, new.Cap)
+	now := new.level()
 	if now <= was {
 		return Alert{}, false
 	}
@@ -134,6 +138,14 @@ func SpendCrossing(old, new *SpendImage) (Alert, bool) {
 		}
 	}
 	return a, true
+}
+
+// level is the highest alert level the image shows.
+func (s SpendImage) level() int {
+	if s.CapReached {
+		return spendLevels[len(spendLevels)-1]
+	}
+	return reached(s.Spent, s.Cap)
 }
 
 // reached is the highest alert level spent has reached against cap, 0 for

@@ -67,6 +67,12 @@ func spend(spent, cap domain.Micros) *SpendImage {
 	return &SpendImage{OrgID: "acme", GroupID: "research", Period: "2026-11", Spent: spent, Cap: cap}
 }
 
+func reachedCap(spent, cap domain.Micros) *SpendImage {
+	s := spend(spent, cap)
+	s.CapReached = true
+	return s
+}
+
 func TestSpendCrossing(t *testing.T) {
 	const k80, k100 = "notify:spend:acme:research:2026-11:80", "notify:spend:acme:research:2026-11:100"
 	tests := []struct {
@@ -85,6 +91,10 @@ func TestSpendCrossing(t *testing.T) {
 		{"first debit of the period under 80% sends nothing", nil, spend(5*cr, 100*cr), 0, nil},
 		{"a raised cap below 80% again, then crossing it, alerts 80 (deduplicated by key)", spend(70*cr, 200*cr), spend(170*cr, 200*cr), 80, []string{k80}},
 		{"no cap sends nothing", spend(0, 0), spend(0, 0), 0, nil},
+		{"a refusal for the cap at 95% alerts 100", spend(95*cr, 100*cr), reachedCap(95*cr, 100*cr), 100, []string{k100}},
+		{"a refusal for the cap at 50% alerts 100 and retires 80", spend(50*cr, 100*cr), reachedCap(50*cr, 100*cr), 100, []string{k100, k80}},
+		{"a refusal before any debit of the period alerts 100", nil, reachedCap(0, 100*cr), 100, []string{k100, k80}},
+		{"a debit after the cap was reached sends nothing", reachedCap(95*cr, 100*cr), reachedCap(96*cr, 100*cr), 0, nil},
 		{"an old image of another period counts as zero", &SpendImage{OrgID: "acme", GroupID: "research", Period: "2026-10", Spent: 90 * cr, Cap: 100 * cr}, spend(85*cr, 100*cr), 80, []string{k80}},
 	}
 	for _, tt := range tests {

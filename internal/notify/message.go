@@ -25,6 +25,10 @@ func Text(org domain.Org, a Alert, group string) string {
 		if group == "" {
 			group = a.GroupID
 		}
+		if a.Level >= 100 && a.Spent < a.Cap {
+			return fmt.Sprintf("Budget group %q of %s has reached its cap for %s: %s of %s credits spent, and a debit that would have gone over it was refused. Its agents are refused until an Owner or Admin raises the cap or the month ends.",
+				group, orgName, a.Period, a.Spent.Credits(), a.Cap.Credits())
+		}
 		if a.Level >= 100 {
 			return fmt.Sprintf("Budget group %q of %s has used its whole cap for %s: %s of %s credits spent. Its agents are refused until an Owner or Admin raises the cap or the month ends.",
 				group, orgName, a.Period, a.Spent.Credits(), a.Cap.Credits())

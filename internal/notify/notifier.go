@@ -44,6 +44,7 @@ type Store interface {
 	MarkOnce(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	Unmark(ctx context.Context, key string) error
 	ExpireDueTransfers(ctx context.Context) ([]domain.Transfer, error)
+	GetTransfer(ctx context.Context, orgID, transferID string) (domain.Transfer, error)
 }
 
 // Messenger sends a Slack direct message.
@@ -52,7 +53,9 @@ type Messenger interface {
 }
 
 // Announcer rewrites a transfer's Slack messages after an outcome and tells
-// both parties.
+// both parties. It announces each transfer at most once, however often it
+// is called (the sweep, the stream and a late click may all report the
+// same outcome).
 type Announcer interface {
 	AnnounceTransferOutcome(ctx context.Context, t domain.Transfer) error
 }
@@ -155,6 +158,9 @@ func (n *Notifier) HandleStream(ctx context.Context, ev events.DynamoDBEvent) ev
 }
 
 func (n *Notifier) handleRecord(ctx context.Context, r events.DynamoDBEventRecord) error {
+	if orgID, id, ok := ClosedWithoutAnswer(r); ok {
+		return n.announceClosed(ctx, orgID, id)
+	}
 	alerts, err := RecordAlerts(r)
 	if errors.Is(err, errMalformed) {
 		n.log.ErrorContext(ctx, "notifier: skipping a stream record that cannot be decoded",
@@ -168,6 +174,25 @@ func (n *Notifier) handleRecord(ctx context.Context, r events.DynamoDBEventRecor
 		if err := n.deliver(ctx, a); err != nil {
 			return fmt.Errorf("%s alert for %s: %w", a.Kind, a.OrgID, err)
 		}
+	}
+	return nil
+}
+
+// announceClosed has the Slack surface announce a transfer closed without
+// an answer. The announcement claims a once-key shared with the Slack
+// surface's own paths (a late click, the sweep), so the parties are told
+// once whichever gets there first.
+func (n *Notifier) announceClosed(ctx context.Context, orgID, transferID string) error {
+	t, err := n.store.GetTransfer(ctx, orgID, transferID)
+	if errors.Is(err, domain.ErrNotFound) {
+		n.log.ErrorContext(ctx, "notifier: closed transfer not found", "org", orgID, "transfer", transferID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := n.slack.AnnounceTransferOutcome(ctx, t); err != nil {
+		return fmt.Errorf("announce %s transfer %s of %s: %w", t.Status, t.ID, orgID, err)
 	}
 	return nil
 }
@@ -268,8 +293,10 @@ func (n *Notifier) compose(ctx context.Context, a Alert) (slackUser, text string
 
 // HandleSchedule expires every pending transfer past its stored expiry and
 // announces each one (rewriting its Slack messages and telling both
-// parties). This handler is the only one that announces expiries; the
-// stream's transfer records are ignored.
+// parties). The stream record of each expiry announces it too (see
+// ClosedWithoutAnswer); the Announcer tells the parties once either way,
+// and announcing here keeps the local poller, which sees the sweep only
+// in its next round, prompt.
 //
 // The store returns a transfer only from the sweep that closed it, so an
 // announcement that fails is not retried by a later sweep. The error is

@@ -47,9 +47,16 @@ func (f *fakeSlack) DirectMessage(_ context.Context, user, text string) error {
 	return nil
 }
 
+// AnnounceTransferOutcome keeps the Announcer's contract: once per
+// transfer.
 func (f *fakeSlack) AnnounceTransferOutcome(_ context.Context, t domain.Transfer) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	for _, a := range f.announced {
+		if a.OrgID == t.OrgID && a.ID == t.ID {
+			return nil
+		}
+	}
 	f.announced = append(f.announced, t)
 	return nil
 }
@@ -310,5 +317,53 @@ func TestScheduleExpiresDueTransfer(t *testing.T) {
 	}
 	if stored, err := st.GetTransfer(ctx, "acme", tr.ID); err != nil || stored.Status != domain.TransferExpired {
 		t.Errorf("stored transfer = %+v, %v; want expired", stored, err)
+	}
+}
+
+// TestStreamAnnouncesTransfersClosedWithoutAnswer: a transfer closed by a
+// departure (here through the admin API's path, which has no Slack) or by
+// expiry is announced from its stream record; answered ones are not (the
+// Slack surface announced them when it answered).
+func TestStreamAnnouncesTransfersClosedWithoutAnswer(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	st := newStore(t, c)
+	tr, err := st.RequestTransfer(ctx, "acme", "olivia", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := func(from, to domain.TransferStatus) events.DynamoDBEventRecord {
+		img := func(s domain.TransferStatus) map[string]events.DynamoDBAttributeValue {
+			return transferImage{OrgID: "acme", ID: tr.ID, Status: s}.image()
+		}
+		return events.DynamoDBEventRecord{EventID: "e-" + string(to), EventName: "MODIFY", EventSource: "aws:dynamodb",
+			Change: events.DynamoDBStreamRecord{OldImage: img(from), NewImage: img(to), SequenceNumber: "1"}}
+	}
+	if err := st.RemoveMember(ctx, "acme", nil, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		from, to domain.TransferStatus
+		want     int // announcements in total after the record
+	}{
+		{"accepted by a click: announced by Slack already", domain.TransferPending, domain.TransferAccepted, 0},
+		{"declined by a click", domain.TransferPending, domain.TransferDeclined, 0},
+		{"invalidated by a removal", domain.TransferPending, domain.TransferInvalidated, 1},
+		{"the same record again", domain.TransferPending, domain.TransferInvalidated, 1},
+	}
+	slack := &fakeSlack{}
+	n := New(st, slack, WithLogger(quiet))
+	for _, tt := range tests {
+		resp := n.HandleStream(ctx, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{record(tt.from, tt.to)}})
+		if len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%s: failures %v", tt.name, resp.BatchItemFailures)
+		}
+		if len(slack.announced) != tt.want {
+			t.Fatalf("%s: %d announcements, want %d", tt.name, len(slack.announced), tt.want)
+		}
+	}
+	if got := slack.announced[0]; got.ID != tr.ID || got.Status != domain.TransferInvalidated {
+		t.Fatalf("announced %+v", got)
 	}
 }

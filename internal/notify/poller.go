@@ -19,6 +19,7 @@ type SnapshotStore interface {
 	ListOrgs(ctx context.Context) ([]domain.Org, error)
 	GetPool(ctx context.Context, orgID string) (domain.Pool, error)
 	GroupStatuses(ctx context.Context, orgID, period string) ([]domain.GroupStatus, error)
+	ListTransfers(ctx context.Context, orgID string) ([]domain.Transfer, error)
 }
 
 // Poller stands in for DynamoDB Streams and the schedule where neither
@@ -46,9 +47,15 @@ type Poller struct {
 	log      *slog.Logger
 
 	primed bool
-	pools  map[string]PoolImage  // by org id
-	spends map[string]SpendImage // by org, group and period
+	last   snapshot
 	seq    int64
+}
+
+// snapshot is one read of the watched items.
+type snapshot struct {
+	pools     map[string]PoolImage     // by org id
+	spends    map[string]SpendImage    // by org, group and period
+	transfers map[string]transferImage // by org and transfer id
 }
 
 // PollerOption configures a Poller.
@@ -64,8 +71,7 @@ func NewPoller(n *Notifier, store SnapshotStore, interval time.Duration, opts ..
 	if interval <= 0 {
 		interval = 2 * time.Second
 	}
-	p := &Poller{n: n, store: store, interval: interval, now: time.Now, log: n.log,
-		pools: map[string]PoolImage{}, spends: map[string]SpendImage{}}
+	p := &Poller{n: n, store: store, interval: interval, now: time.Now, log: n.log}
 	for _, o := range opts {
 		o(p)
 	}
@@ -92,14 +98,14 @@ func (p *Poller) Run(ctx context.Context) error {
 // Poll runs one round: read, hand the changes to the stream handler, run
 // the schedule handler.
 func (p *Poller) Poll(ctx context.Context) error {
-	pools, spends, err := p.snapshot(ctx)
+	cur, err := p.snapshot(ctx)
 	if err != nil {
 		return err
 	}
 	if !p.primed {
-		p.pools, p.spends, p.primed = pools, spends, true
+		p.last, p.primed = cur, true
 	} else {
-		p.stream(ctx, pools, spends)
+		p.stream(ctx, cur)
 	}
 	if _, err := p.n.HandleSchedule(ctx); err != nil {
 		return err
@@ -107,45 +113,63 @@ func (p *Poller) Poll(ctx context.Context) error {
 	return nil
 }
 
-func (p *Poller) snapshot(ctx context.Context) (map[string]PoolImage, map[string]SpendImage, error) {
+func (p *Poller) snapshot(ctx context.Context) (snapshot, error) {
 	orgs, err := p.store.ListOrgs(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list organizations: %w", err)
+		return snapshot{}, fmt.Errorf("list organizations: %w", err)
 	}
 	period := domain.Period(p.now())
 	pools := map[string]PoolImage{}
 	spends := map[string]SpendImage{}
+	transfers := map[string]transferImage{}
 	for _, o := range orgs {
 		pool, err := p.store.GetPool(ctx, o.ID)
 		if errors.Is(err, domain.ErrNotFound) {
 			continue // created between the two reads
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("read pool of %s: %w", o.ID, err)
+			return snapshot{}, fmt.Errorf("read pool of %s: %w", o.ID, err)
 		}
 		pools[o.ID] = PoolImage{OrgID: o.ID, Balance: pool.Balance, Granted: pool.Granted, Threshold: pool.Threshold}
 		groups, err := p.store.GroupStatuses(ctx, o.ID, period)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read budget groups of %s: %w", o.ID, err)
+			return snapshot{}, fmt.Errorf("read budget groups of %s: %w", o.ID, err)
 		}
 		for _, g := range groups {
 			// The store writes a spend item with a group's first debit of
-			// the period; until then there is nothing to stream.
-			if g.Spent == 0 {
+			// the period (or its first refusal for the cap); until then
+			// there is nothing to stream.
+			if g.Spent == 0 && !g.CapReached {
 				continue
 			}
-			s := SpendImage{OrgID: o.ID, GroupID: g.Group.ID, Period: g.Period, Spent: g.Spent, Cap: g.Group.Cap}
+			s := SpendImage{OrgID: o.ID, GroupID: g.Group.ID, Period: g.Period, Spent: g.Spent, Cap: g.Group.Cap, CapReached: g.CapReached}
 			spends[spendKey(s)] = s
 		}
+		ts, err := p.store.ListTransfers(ctx, o.ID)
+		if err != nil {
+			return snapshot{}, fmt.Errorf("read transfers of %s: %w", o.ID, err)
+		}
+		for _, t := range ts {
+			transfers[o.ID+"#"+t.ID] = transferImage{OrgID: o.ID, ID: t.ID, Status: t.Status}
+		}
 	}
-	return pools, spends, nil
+	return snapshot{pools: pools, spends: spends, transfers: transfers}, nil
+}
+
+// forget drops from last what is gone from cur.
+func forget[V any](last, cur map[string]V) {
+	for k := range last {
+		if _, ok := cur[k]; !ok {
+			delete(last, k)
+		}
+	}
 }
 
 func spendKey(s SpendImage) string { return s.OrgID + "#" + s.GroupID + "#" + s.Period }
 
 // stream hands what changed to the stream handler and remembers the new
 // images of the records that succeeded.
-func (p *Poller) stream(ctx context.Context, pools map[string]PoolImage, spends map[string]SpendImage) {
+func (p *Poller) stream(ctx context.Context, cur snapshot) {
 	var ev events.DynamoDBEvent
 	commit := map[string]func(){}
 	add := func(pk, sk string, old, new image, apply func()) {
@@ -175,42 +199,47 @@ func (p *Poller) stream(ctx context.Context, pools map[string]PoolImage, spends 
 		commit[seq] = apply
 	}
 	// Sorted, so a round's records come in a stable order.
-	for _, id := range slices.Sorted(maps.Keys(pools)) {
-		cur := pools[id]
-		prev, had := p.pools[id]
-		if had && prev == cur {
+	for _, id := range slices.Sorted(maps.Keys(cur.pools)) {
+		img := cur.pools[id]
+		prev, had := p.last.pools[id]
+		if had && prev == img {
 			continue
 		}
 		var old image
 		if had {
 			old = prev.image()
 		}
-		add("ORG#"+id, "POOL", old, cur.image(), func() { p.pools[id] = cur })
+		add("ORG#"+id, "POOL", old, img.image(), func() { p.last.pools[id] = img })
 	}
-	for _, k := range slices.Sorted(maps.Keys(spends)) {
-		cur := spends[k]
-		prev, had := p.spends[k]
-		if had && prev == cur {
+	for _, k := range slices.Sorted(maps.Keys(cur.spends)) {
+		img := cur.spends[k]
+		prev, had := p.last.spends[k]
+		if had && prev == img {
 			continue
 		}
 		var old image
 		if had {
 			old = prev.image()
 		}
-		add("ORG#"+cur.OrgID, "SPEND#"+cur.GroupID+"#"+cur.Period, old, cur.image(), func() { p.spends[k] = cur })
+		add("ORG#"+img.OrgID, "SPEND#"+img.GroupID+"#"+img.Period, old, img.image(), func() { p.last.spends[k] = img })
+	}
+	for _, k := range slices.Sorted(maps.Keys(cur.transfers)) {
+		img := cur.transfers[k]
+		prev, had := p.last.transfers[k]
+		if had && prev == img {
+			continue
+		}
+		var old image
+		if had {
+			old = prev.image()
+		}
+		add("ORG#"+img.OrgID, "TRANSFER#"+img.ID, old, img.image(), func() { p.last.transfers[k] = img })
 	}
 	// Items gone from the snapshot (a past period's spend) are forgotten:
 	// the notifier owes nothing for a removal.
-	for id := range p.pools {
-		if _, ok := pools[id]; !ok {
-			delete(p.pools, id)
-		}
-	}
-	for k := range p.spends {
-		if _, ok := spends[k]; !ok {
-			delete(p.spends, k)
-		}
-	}
+	forget(p.last.pools, cur.pools)
+	forget(p.last.spends, cur.spends)
+	forget(p.last.transfers, cur.transfers)
 	if len(ev.Records) == 0 {
 		return
 	}

@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +113,46 @@ func TestPollerExpiresTransfersAndStops(t *testing.T) {
 	}
 	if len(slack.announced) != 1 || slack.announced[0].Status != domain.TransferExpired {
 		t.Errorf("announced %+v, want one expired transfer", slack.announced)
+	}
+}
+
+// TestPollerAlertsWhenADebitIsRefusedForTheCap: a group whose agents are
+// refused for its cap is at 100% for them, though its spend is below the
+// cap; the holder is told once.
+func TestPollerAlertsWhenADebitIsRefusedForTheCap(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	st := newStore(t, c)
+	if _, err := st.SetGroupCap(ctx, "acme", "research", 10*cr, nil); err != nil {
+		t.Fatal(err)
+	}
+	agent, _, _, err := st.CreateAgent(ctx, domain.Agent{OrgID: "acme", ID: "bot", BudgetGroupID: "research"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := st.Grant(ctx, domain.Grant{OrgID: "acme", ID: "g1", Amount: 100 * cr}, nil); err != nil {
+		t.Fatal(err)
+	}
+	slack := &fakeSlack{}
+	p := NewPoller(New(st, slack, WithLogger(quiet)), st, time.Hour, WithPollerClock(c.Now))
+	if err := p.Poll(ctx); err != nil { // baseline
+		t.Fatal(err)
+	}
+	if _, err := st.Debit(ctx, agent, domain.UsageEvent{ID: "u1", Amount: 7 * cr}); err != nil {
+		t.Fatal(err)
+	}
+	for i, amount := range []domain.Micros{4 * cr, 4 * cr} { // both refused
+		if _, err := st.Debit(ctx, agent, domain.UsageEvent{ID: fmt.Sprintf("r%d", i), Amount: amount}); !errors.Is(err, domain.ErrGroupCapReached) {
+			t.Fatalf("debit over the cap: %v", err)
+		}
+	}
+	for range 2 {
+		if err := p.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := slack.sent()
+	if len(got) != 1 || !strings.Contains(got[0].text, "has reached its cap for 2026-11: 7 of 10 credits spent, and a debit that would have gone over it was refused") {
+		t.Fatalf("sent %+v, want one cap-reached message", got)
 	}
 }

@@ -13,8 +13,9 @@ import (
 // Item types the notifier watches (attribute "type" of every item; see
 // internal/dynamo's item layout).
 const (
-	itemPool  = "pool"
-	itemSpend = "spend"
+	itemPool     = "pool"
+	itemSpend    = "spend"
+	itemTransfer = "transfer"
 )
 
 // errMalformed marks a stream record that can never be processed (an image
@@ -26,8 +27,7 @@ type image = map[string]events.DynamoDBAttributeValue
 
 // RecordAlerts decodes one stream record and finds the alerts it owes.
 // Records of items the notifier does not watch owe nothing. Transfer
-// records are ignored: the schedule handler announces the expiries it
-// performs, and the Slack surface announces every other outcome.
+// records are not alerts; see ClosedWithoutAnswer.
 func RecordAlerts(r events.DynamoDBEventRecord) ([]Alert, error) {
 	typ := itemType(r.Change.NewImage)
 	if typ == "" {
@@ -110,13 +110,43 @@ func spendImage(img image) (*SpendImage, error) {
 	if s.Period, err = strAttr(img, "period"); err != nil {
 		return nil, err
 	}
-	if s.Spent, err = microsAttr(img, "spent_micros"); err != nil {
-		return nil, err
+	// A spend item can exist without spend: a refusal for the cap marks
+	// a period in which nothing was debited yet.
+	if _, ok := img["spent_micros"]; ok {
+		if s.Spent, err = microsAttr(img, "spent_micros"); err != nil {
+			return nil, err
+		}
 	}
 	if s.Cap, err = microsAttr(img, "cap_micros"); err != nil {
 		return nil, err
 	}
+	if v, ok := img["cap_reached_at"]; ok && v.DataType() == events.DataTypeString && v.String() != "" {
+		s.CapReached = true
+	}
 	return &s, nil
+}
+
+// ClosedWithoutAnswer reports the transfer a stream record shows closed by
+// something other than an answer in Slack: expired (the sweeper, or a new
+// request replacing it) or invalidated (a member left or was removed, also
+// through the admin API, which has no Slack). Its Slack messages must
+// still lose their buttons and the parties be told.
+func ClosedWithoutAnswer(r events.DynamoDBEventRecord) (orgID, transferID string, ok bool) {
+	if itemType(r.Change.NewImage) != itemTransfer || len(r.Change.OldImage) == 0 {
+		return "", "", false
+	}
+	oldStatus, _ := strAttr(r.Change.OldImage, "status")
+	newStatus, _ := strAttr(r.Change.NewImage, "status")
+	if oldStatus != string(domain.TransferPending) ||
+		(newStatus != string(domain.TransferExpired) && newStatus != string(domain.TransferInvalidated)) {
+		return "", "", false
+	}
+	orgID, err1 := strAttr(r.Change.NewImage, "org_id")
+	transferID, err2 := strAttr(r.Change.NewImage, "id")
+	if err1 != nil || err2 != nil {
+		return "", "", false
+	}
+	return orgID, transferID, true
 }
 
 // The accessors of events.DynamoDBAttributeValue panic on a type mismatch,
@@ -155,13 +185,32 @@ func (p PoolImage) image() image {
 }
 
 func (s SpendImage) image() image {
-	return image{
+	img := image{
 		"type":         events.NewStringAttribute(itemSpend),
 		"org_id":       events.NewStringAttribute(s.OrgID),
 		"group_id":     events.NewStringAttribute(s.GroupID),
 		"period":       events.NewStringAttribute(s.Period),
 		"spent_micros": number(s.Spent),
 		"cap_micros":   number(s.Cap),
+	}
+	if s.CapReached {
+		img["cap_reached_at"] = events.NewStringAttribute("reached")
+	}
+	return img
+}
+
+// transferImage is the part of a transfer item the notifier reads.
+type transferImage struct {
+	OrgID, ID string
+	Status    domain.TransferStatus
+}
+
+func (t transferImage) image() image {
+	return image{
+		"type":   events.NewStringAttribute(itemTransfer),
+		"org_id": events.NewStringAttribute(t.OrgID),
+		"id":     events.NewStringAttribute(t.ID),
+		"status": events.NewStringAttribute(string(t.Status)),
 	}
 }
 
