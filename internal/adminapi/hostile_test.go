@@ -56,7 +56,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 
 		// A revoked agent is a state of the agent, not a credential
 		// problem of the operator: no 401, no WWW-Authenticate.
-		{"move a revoked agent", "PATCH", "/admin/orgs/acme/agents/old-bot", `{"budget_group_id":"research"}`, 409, []string{"agent-revoked", `\"old-bot\" is revoked.`}},
+		{"move a revoked agent", "PATCH", "/admin/orgs/acme/agents/old-bot", `{"budget_group_id":"research"}`, 409, []string{"agent-revoked", `\"old-bot\" is revoked; create a new agent`}},
 
 		// Text that would corrupt the audit trail or Slack messages.
 		{"blank member name", "POST", "/admin/orgs/acme/members", `{"id":"m1","name":"   "}`, 400, []string{`"field":"name"`, "blank"}},

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -108,6 +109,28 @@ func TestTokens(t *testing.T) {
 	for _, bad := range []string{"", "ocp_", "Bearer " + a, a + "x", "xyz_" + a[4:]} {
 		if LooksLikeToken(bad) {
 			t.Errorf("LooksLikeToken(%q) = true", bad)
+		}
+	}
+}
+
+func TestValidateName(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"Dina", true},
+		{"Sari (Finance)", true},
+		{strings.Repeat("日", 200), true}, // 600 bytes, 200 characters
+		{strings.Repeat("日", 201), false},
+		{"", false},
+		{"   ", false},
+		{"bell\a", false},
+		{"tab\tname", false},
+		{"\xff", false},
+	}
+	for _, tt := range tests {
+		if err := ValidateName("member", tt.name); (err == nil) != tt.ok {
+			t.Errorf("ValidateName(%q) = %v, want ok=%v", tt.name, err, tt.ok)
 		}
 	}
 }

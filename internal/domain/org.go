@@ -3,7 +3,10 @@ package domain
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Org is an organization: one credit pool, one Billing holder, members,
@@ -127,10 +130,14 @@ func ValidateID(kind, id string) error {
 	return nil
 }
 
-// ValidateName checks a display name.
+// ValidateName checks a display name: 1 to 200 characters, not blank, no
+// control characters (names end up in Slack messages and logs).
 func ValidateName(kind, name string) error {
-	if name == "" || len(name) > 200 {
-		return Refusef(RuleInvalid, "%s name must be 1 to 200 characters", kind)
+	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > 200 {
+		return Refusef(RuleInvalid, "%s name must be 1 to 200 characters and not blank", kind)
+	}
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+		return Refusef(RuleInvalid, "%s name must be valid text without control characters", kind)
 	}
 	return nil
 }

@@ -209,7 +209,15 @@ func (s *Store) SetAgentGroup(ctx context.Context, orgID, agentID, groupID strin
 			return domain.Agent{}, err
 		}
 		if a.Revoked {
-			return domain.Agent{}, domain.Refusef(domain.RuleAgentRevoked, "agent %q is revoked", agentID)
+			return domain.Agent{}, domain.Refusef(domain.RuleAgentRevoked, "agent %q is revoked; create a new agent (with a new id) for a new token", agentID)
+		}
+		if a.BudgetGroupID == groupID {
+			if groupID != "" {
+				if _, err := s.GetGroup(ctx, orgID, groupID); err != nil {
+					return domain.Agent{}, err
+				}
+			}
+			return a, nil // already there: nothing to change or audit
 		}
 		now := s.now().UTC()
 		items := []types.TransactWriteItem{

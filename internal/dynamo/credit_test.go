@@ -242,6 +242,28 @@ func TestDebitContract(t *testing.T) {
 			if _, _, err := w.s.CreateOrg(ctx, domain.Org{ID: "acme", Name: "Other"}, domain.Member{ID: "dina", Name: "Dina"}); !errors.Is(err, domain.ErrAlreadyExists) {
 				t.Fatalf("org other content: %v", err)
 			}
+			if _, _, err := w.s.CreateOrg(ctx, domain.Org{ID: "acme", Name: "Acme", SlackTeamID: "T1", LowBalanceThreshold: 11 * credit},
+				domain.Member{ID: "dina", Name: "Dina", SlackUserID: "UDINA"}); !errors.Is(err, domain.ErrAlreadyExists) {
+				t.Fatalf("org with another threshold: %v", err)
+			}
+			if _, created, err := w.s.CreateOrg(ctx, domain.Org{ID: "acme", Name: "Acme", SlackTeamID: "T1", LowBalanceThreshold: 10 * credit},
+				domain.Member{ID: "dina", Name: "Dina", SlackUserID: "UDINA"}); err != nil || created {
+				t.Fatalf("org again: created=%v %v", created, err)
+			}
+			// No-op changes and repeated removals change nothing, audit included.
+			before := len(w.auditActions(t))
+			if _, err := w.s.SetAgentGroup(ctx, w.org, "free-bot", "", nil); err != nil {
+				t.Fatalf("no-op group move: %v", err)
+			}
+			if err := w.s.RemoveMember(ctx, w.org, nil, "ravi"); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.s.RemoveMember(ctx, w.org, nil, "ravi"); err != nil {
+				t.Fatalf("second removal: %v", err)
+			}
+			if got := len(w.auditActions(t)); got != before+1 {
+				t.Fatalf("audit grew by %d, want 1 (one removal)", got-before)
+			}
 		})
 	})
 }

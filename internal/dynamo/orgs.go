@@ -54,7 +54,7 @@ func (s *Store) CreateOrg(ctx context.Context, org domain.Org, owner domain.Memb
 		if gerr != nil {
 			return domain.Org{}, false, gerr
 		}
-		same := existing.Name == org.Name && existing.SlackTeamID == org.SlackTeamID
+		same := existing.Name == org.Name && existing.SlackTeamID == org.SlackTeamID && existing.LowBalanceThreshold == org.LowBalanceThreshold
 		if same {
 			m, merr := s.GetMember(ctx, org.ID, owner.ID)
 			same = merr == nil && m.Name == owner.Name && m.SlackUserID == owner.SlackUserID
@@ -335,6 +335,11 @@ func (s *Store) Leave(ctx context.Context, orgID, memberID string) error {
 func (s *Store) RemoveMember(ctx context.Context, orgID string, actor *domain.Member, memberID string) error {
 	if actor != nil && actor.ID == memberID {
 		return s.Leave(ctx, orgID, memberID)
+	}
+	// Removing a member who was already removed is done: answer as the
+	// first removal did, so a retried DELETE is harmless.
+	if m, err := s.GetMember(ctx, orgID, memberID); err == nil && m.Status == domain.MemberRemoved {
+		return nil
 	}
 	return s.depart(ctx, orgID, actor, domain.ActorID(actor), memberID, domain.MemberRemoved)
 }
