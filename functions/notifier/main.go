@@ -39,13 +39,9 @@ func main() {
 		log.Error(msg, args...)
 		os.Exit(1)
 	}
-	table := os.Getenv("TABLE_NAME")
-	if table == "" {
-		fail("TABLE_NAME is not set: set it to the DynamoDB table's name")
-	}
-	client, err := dynamo.NewClient(ctx, os.Getenv("DYNAMODB_ENDPOINT"))
+	store, err := dynamo.OpenFromEnv(ctx, os.Getenv)
 	if err != nil {
-		fail("cannot make the DynamoDB client", "err", err)
+		fail("cannot open the store", "err", err)
 	}
 	token, err := botToken(ctx)
 	if err != nil {
@@ -57,7 +53,6 @@ func main() {
 	if u := os.Getenv("SLACK_API_URL"); u != "" {
 		opts = append(opts, slack.OptionAPIURL(u))
 	}
-	store := dynamo.New(client, table)
 	app := slackapp.New(slackapp.Config{Store: store, Slack: slack.New(token, opts...), Logger: log})
 	n := notify.New(store, app, notify.WithLogger(log))
 	lambda.Start(n.Handle)

@@ -34,13 +34,9 @@ func main() {
 		log.Error(msg, args...)
 		os.Exit(1)
 	}
-	table := os.Getenv("TABLE_NAME")
-	if table == "" {
-		fail("TABLE_NAME is not set: set it to the DynamoDB table's name")
-	}
-	client, err := dynamo.NewClient(ctx, os.Getenv("DYNAMODB_ENDPOINT"))
+	store, err := dynamo.OpenFromEnv(ctx, os.Getenv)
 	if err != nil {
-		fail("cannot make the DynamoDB client", "err", err)
+		fail("cannot open the store", "err", err)
 	}
 	creds, err := slackCredentials(ctx)
 	if err != nil {
@@ -50,12 +46,8 @@ func main() {
 	if u := os.Getenv("SLACK_API_URL"); u != "" {
 		opts = append(opts, slack.OptionAPIURL(u))
 	}
-	storeOpts, err := dynamo.OptionsFromEnv(os.Getenv)
-	if err != nil {
-		fail("bad store setting", "err", err)
-	}
 	app := slackapp.New(slackapp.Config{
-		Store:         dynamo.New(client, table, storeOpts...),
+		Store:         store,
 		Slack:         slack.New(creds.BotToken, opts...),
 		SigningSecret: creds.SigningSecret,
 		Logger:        log,

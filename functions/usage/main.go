@@ -19,19 +19,13 @@ import (
 )
 
 func main() {
-	ctx := context.Background()
-	table := os.Getenv("TABLE_NAME")
-	if table == "" {
-		slog.Error("TABLE_NAME is not set: set it to the DynamoDB table's name")
-		os.Exit(1)
-	}
-	client, err := dynamo.NewClient(ctx, os.Getenv("DYNAMODB_ENDPOINT"))
+	store, err := dynamo.OpenFromEnv(context.Background(), os.Getenv)
 	if err != nil {
-		slog.Error("cannot make the DynamoDB client", "err", err)
+		slog.Error("cannot open the store", "err", err)
 		os.Exit(1)
 	}
 	// The API lives as long as the execution environment, so its token
 	// cache spares DynamoDB a token read on most requests.
-	api := agentapi.New(dynamo.New(client, table))
+	api := agentapi.New(store)
 	lambda.Start(api.Handle)
 }

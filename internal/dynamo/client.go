@@ -88,3 +88,23 @@ func EnsureTable(ctx context.Context, client *dynamodb.Client, table string) err
 		}
 	}
 }
+
+// OpenFromEnv makes the store a Lambda function uses, from its
+// environment: TABLE_NAME (required), DYNAMODB_ENDPOINT (optional: a
+// DynamoDB Local or other compatible endpoint instead of AWS) and the
+// settings OptionsFromEnv reads.
+func OpenFromEnv(ctx context.Context, getenv func(string) string) (*Store, error) {
+	table := getenv("TABLE_NAME")
+	if table == "" {
+		return nil, errors.New("TABLE_NAME is not set: set it to the DynamoDB table's name")
+	}
+	opts, err := OptionsFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	client, err := NewClient(ctx, getenv("DYNAMODB_ENDPOINT"))
+	if err != nil {
+		return nil, fmt.Errorf("DynamoDB client: %w", err)
+	}
+	return New(client, table, opts...), nil
+}
