@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/orgcredit/orgcredit/internal/slackapp"
 )
 
 // TestModalErrors: a submission the rules refuse keeps the modal open with
@@ -32,6 +35,10 @@ func TestModalErrors(t *testing.T) {
 		{name: "nothing chosen", submitter: dina, recipient: "", want: "Choose the member"},
 		{name: "the request cannot be delivered", before: func(f *fixture) { f.slack.FailNext("conversations.open", "cannot_dm_bot") },
 			submitter: dina, recipient: "sari", want: "withdrawn"},
+		{name: "Slack does not answer within the request's budget", before: func(f *fixture) {
+			f.app = slackapp.New(slackapp.Config{Store: f.store, Slack: f.slack.Client(), SigningSecret: testSecret, Now: time.Now, Budget: 300 * time.Millisecond})
+			f.slack.HangNext("chat.postMessage")
+		}, submitter: dina, recipient: "sari", want: "withdrawn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

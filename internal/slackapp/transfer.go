@@ -161,6 +161,10 @@ func (a *App) submitTransfer(ctx context.Context, ic slack.InteractionCallback) 
 		// be answered or its messages rewritten: withdraw it rather than
 		// leave a lock, and take the buttons off whatever was posted.
 		a.log.ErrorContext(ctx, "send transfer messages", "org", t.OrgID, "transfer", t.ID, "err", err)
+		// The request's budget may be what ran out: withdrawing must still
+		// happen, before the handler returns.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
 		for _, msg := range sent {
 			text := "This Billing transfer request was withdrawn because Slack did not deliver it completely. Nothing changed."
 			if _, _, _, uerr := a.slack.UpdateMessageContext(ctx, msg.Channel, msg.TS,

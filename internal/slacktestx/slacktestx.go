@@ -117,6 +117,7 @@ type Server struct {
 	mu    sync.Mutex
 	calls []Call
 	fail  map[string]string // method → Slack error for its next call
+	hang  map[string]bool   // method → its next call never answers
 	seq   int
 }
 
@@ -130,7 +131,7 @@ var Methods = []string{
 // New starts a server and stops it when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{fail: map[string]string{}}
+	s := &Server{fail: map[string]string{}, hang: map[string]bool{}}
 	// slacktest registers its own handlers after the binders and keeps the
 	// first registration, so these override its chat.postMessage (whose
 	// timestamps repeat within a second) and add the missing methods.
@@ -177,6 +178,14 @@ func (s *Server) FailNext(method, slackErr string) {
 	s.fail[method] = slackErr
 }
 
+// HangNext makes the next call of method never answer (until the caller
+// gives up), as a Slack that is down or slow would.
+func (s *Server) HangNext(method string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hang[method] = true
+}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -211,7 +220,14 @@ func (s *Server) handler(method string) http.HandlerFunc {
 		seq := s.seq
 		slackErr, failing := s.fail[method]
 		delete(s.fail, method)
+		hanging := s.hang[method]
+		delete(s.hang, method)
 		s.mu.Unlock()
+
+		if hanging {
+			<-r.Context().Done() // the client gave up
+			return
+		}
 
 		w.Header().Set("Content-Type", "application/json")
 		if failing {
