@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -177,6 +178,37 @@ func TestDebitContract(t *testing.T) {
 			r, err := w.s.Debit(ctx, sup, domain.UsageEvent{ID: "s2", Amount: 5 * credit})
 			if err != nil || r.Group.Remaining != 7*credit {
 				t.Fatalf("debit within a raised cap: %+v %v", r.Group, err)
+			}
+		})
+
+		t.Run("daily usage", func(t *testing.T) {
+			w := newWorld(t, b) // 2026-11-20 12:00 UTC
+			bot := w.agents["free-bot"]
+			debit := func(id string, amount domain.Micros) {
+				t.Helper()
+				if _, err := w.s.Debit(ctx, bot, domain.UsageEvent{ID: id, Amount: amount}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			debit("d1", 2*credit)
+			debit("d1", 2*credit) // a duplicate counts once
+			debit("d2", 3*credit)
+			w.clock.Advance(12 * time.Hour) // 2026-11-21 00:00
+			debit("d3", 1)
+			if _, err := w.s.Debit(ctx, bot, domain.UsageEvent{ID: "too-big", Amount: 99 * credit}); !errors.Is(err, domain.ErrInsufficientCredit) {
+				t.Fatalf("refused debit: %v", err) // and it counts nothing
+			}
+			w.clock.Advance(48 * time.Hour) // 2026-11-23
+			days, err := w.s.DailyUsage(ctx, w.org, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []dynamo.DayUsage{
+				{Day: "2026-11-19"}, {Day: "2026-11-20", Amount: 5 * credit, Count: 2}, {Day: "2026-11-21", Amount: 1, Count: 1},
+				{Day: "2026-11-22"}, {Day: "2026-11-23"},
+			}
+			if !slices.Equal(days, want) {
+				t.Fatalf("daily usage = %+v, want %+v", days, want)
 			}
 		})
 

@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"errors"
-	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,6 +17,7 @@ import (
 const (
 	debitUsage = iota // put usage record, only if the id is new
 	debitPool         // pool balance down by the amount, only if it can pay
+	debitDay          // the organization's usage of the UTC day up
 	debitSpend        // group spend for the period up, only within the cap
 	debitCap          // the group's cap is the one the spend condition used
 )
@@ -167,6 +167,15 @@ func debitItems(u domain.Usage, group domain.BudgetGroup) []types.TransactWriteI
 		debitUsage: put(marshal(newUsageItem(u)), "attribute_not_exists(PK)", nil),
 		debitPool: update{key: key(orgPK(u.OrgID), skPool), expr: "ADD balance_micros :neg",
 			cond: "balance_micros >= :amt", vals: map[string]types.AttributeValue{":neg": num(-int64(u.Amount)), ":amt": amt}}.item(),
+		// The day's total makes "usage this month" and "recent daily
+		// usage" a read of a few small items, however many debits there
+		// were.
+		debitDay: update{key: key(orgPK(u.OrgID), daySK(u.RecordedAt)),
+			expr:  "ADD amount_micros :amt, debits :one SET #t = :type, org_id = :org, #d = :day",
+			names: map[string]string{"#t": "type", "#d": "day"},
+			vals: map[string]types.AttributeValue{
+				":amt": amt, ":one": num(1), ":type": str(typeDay), ":org": str(u.OrgID), ":day": str(dayOf(u.RecordedAt)),
+			}}.item(),
 	}
 	if u.BudgetGroupID == "" {
 		return items
@@ -337,44 +346,41 @@ type DayUsage struct {
 	Count  int
 }
 
-// DailyUsage sums the organization's debits per UTC day over the last
-// days days (today included), oldest first, with empty days as zero.
+// DailyUsage is the organization's debits per UTC day over the last days
+// days (today included), oldest first, with empty days as zero. It reads
+// the day totals the debits keep, not the ledger.
 func (s *Store) DailyUsage(ctx context.Context, orgID string, days int) ([]DayUsage, error) {
-	if days <= 0 || days > 90 {
+	if days <= 0 || days > 366 {
 		days = 14
 	}
 	now := s.now().UTC()
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -(days - 1))
 	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
-		IndexName:                 aws.String(GSI1Name),
-		KeyConditionExpression:    aws.String("GSI1PK = :pk AND GSI1SK >= :start"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(ledgerGSI(orgID)), ":start": str(fmtTime(start))},
-		ProjectionExpression:      aws.String("amount_micros, recorded_at"),
-	}, 100_000)
+		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(orgPK(orgID)), ":from": str(daySK(start)), ":to": str(daySK(now)),
+		},
+		ConsistentRead: aws.Bool(true),
+	}, 0)
 	if err != nil {
 		return nil, err
 	}
 	byDay := map[string]*DayUsage{}
 	out := make([]DayUsage, days)
 	for i := range out {
-		d := start.AddDate(0, 0, i).Format("2006-01-02")
+		d := dayOf(start.AddDate(0, 0, i))
 		out[i] = DayUsage{Day: d}
 		byDay[d] = &out[i]
 	}
 	for _, raw := range items {
-		it, err := unmarshal[usageItem](raw)
+		it, err := unmarshal[dayItem](raw)
 		if err != nil {
 			return nil, err
 		}
-		if len(it.RecordedAt) < 10 {
-			continue
-		}
-		if d, ok := byDay[it.RecordedAt[:10]]; ok {
-			d.Amount += domain.Micros(it.Amount)
-			d.Count++
+		if d, ok := byDay[it.Day]; ok {
+			d.Amount, d.Count = domain.Micros(it.Amount), it.Debits
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Day < out[j].Day })
 	return out, nil
 }
 

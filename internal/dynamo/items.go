@@ -183,8 +183,14 @@ type usageItem struct {
 	OccurredAt    string `dynamodbav:"occurred_at"`
 	RecordedAt    string `dynamodbav:"recorded_at"`
 	Fingerprint   string `dynamodbav:"fingerprint"`
-	GSI1PK        string `dynamodbav:"GSI1PK"`
-	GSI1SK        string `dynamodbav:"GSI1SK"`
+}
+
+// dayItem is an organization's usage of one UTC day.
+type dayItem struct {
+	OrgID  string `dynamodbav:"org_id"`
+	Day    string `dynamodbav:"day"`
+	Amount int64  `dynamodbav:"amount_micros"`
+	Debits int    `dynamodbav:"debits"`
 }
 
 func newUsageItem(u domain.Usage) usageItem {
@@ -193,7 +199,6 @@ func newUsageItem(u domain.Usage) usageItem {
 		OrgID: u.OrgID, ID: u.ID, AgentID: u.AgentID, BudgetGroupID: u.BudgetGroupID,
 		Amount: int64(u.Amount), Kind: u.Kind, Period: u.Period,
 		OccurredAt: fmtTime(u.OccurredAt), RecordedAt: fmtTime(u.RecordedAt), Fingerprint: u.Fingerprint,
-		GSI1PK: ledgerGSI(u.OrgID), GSI1SK: fmtTime(u.RecordedAt) + "#" + u.ID,
 	}
 }
 

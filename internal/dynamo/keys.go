@@ -22,6 +22,7 @@ const (
 	typeToken    = "token"
 	typeGrant    = "grant"
 	typeUsage    = "usage"
+	typeDay      = "day"
 	typeTransfer = "transfer"
 	typeAudit    = "audit"
 	typeMark     = "mark"
@@ -43,6 +44,11 @@ func grantSK(id string) string            { return "GRANT#" + id }
 func transferSK(id string) string         { return "TRANSFER#" + id }
 func spendSK(group, period string) string { return "SPEND#" + group + "#" + period }
 
+// daySK is the sort key of an organization's usage of t's UTC day.
+func daySK(t time.Time) string { return "DAY#" + dayOf(t) }
+
+func dayOf(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
 const (
 	skOrg   = "ORG"
 	skPool  = "POOL"
@@ -54,7 +60,6 @@ const (
 // GSI1 keys.
 func teamGSI(team string) string            { return "TEAM#" + team }
 func slackUserGSI(team, user string) string { return "SLACKUSER#" + team + "#" + user }
-func ledgerGSI(org string) string           { return "LEDGER#" + org }
 func historyGSI(org string) string          { return "TRANSFERS#" + org }
 
 // pendingGSI is the GSI1 partition of pending transfers, sorted by expiry,
