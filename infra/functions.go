@@ -9,26 +9,28 @@ import "time"
 // "TransactWriteItems" action (IAM has none). Nobody gets Scan: every
 // access pattern is a key lookup or a Query on the table or GSI1.
 var (
-	// readActions serve lookups: an agent's token, the pool, a member, the
-	// audit trail, an organization's ledger and pending transfers on GSI1.
-	readActions = []string{
+	// keyReads serve the agent API's lookups by key: an agent's token and
+	// agent, a group's cap, the pool and spend for an answer.
+	keyReads = []string{
 		"dynamodb:GetItem",
 		"dynamodb:BatchGetItem",
-		"dynamodb:Query",
 	}
 
 	// debitActions are what one debit's transaction writes: the usage
-	// record (put), the pool and the group spend (update), the group cap
-	// (condition check). The agent API deletes nothing.
-	debitActions = concat(readActions, []string{
+	// record (put), the pool, the day's usage and the group spend (update),
+	// the group cap (condition check). The agent API neither queries nor
+	// deletes.
+	debitActions = concat(keyReads, []string{
 		"dynamodb:PutItem",
 		"dynamodb:UpdateItem",
 		"dynamodb:ConditionCheckItem",
 	})
 
-	// manageActions add DeleteItem for the administrative transactions
-	// that release items (a transfer's pending lock, a revoked token).
-	manageActions = concat(debitActions, []string{"dynamodb:DeleteItem"})
+	// manageActions add Query (members, groups, agents, the audit trail,
+	// day totals; members by Slack identity and pending transfers on GSI1)
+	// and DeleteItem (releasing a notification's once-key after a failed
+	// send).
+	manageActions = concat(debitActions, []string{"dynamodb:Query", "dynamodb:DeleteItem"})
 )
 
 // function is one Lambda: the directory functions/<Name> built by

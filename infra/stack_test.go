@@ -428,9 +428,9 @@ func TestLeastPrivilege(t *testing.T) {
 // TestTableActions pins each function's table permissions: widening one is
 // a security decision that must change this test too.
 func TestTableActions(t *testing.T) {
-	read := []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"}
+	read := []string{"dynamodb:BatchGetItem", "dynamodb:GetItem"}
 	debit := append(slices.Clone(read), "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
-	manage := append(slices.Clone(debit), "dynamodb:DeleteItem")
+	manage := append(slices.Clone(debit), "dynamodb:DeleteItem", "dynamodb:Query")
 	want := map[string][]string{
 		"usage":    debit,
 		"admin":    manage,
