@@ -12,15 +12,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/dynamo"
@@ -43,9 +40,12 @@ func main() {
 	if err != nil {
 		fail("cannot open the store", "err", err)
 	}
-	token, err := botToken(ctx)
+	creds, err := secrets.SlackFromEnv(ctx, os.Getenv)
 	if err != nil {
-		fail("cannot read the Slack bot token", "err", err)
+		fail("cannot read the Slack credentials", "err", err)
+	}
+	if creds.BotToken == "" {
+		fail("no Slack bot token: set SLACK_SECRET_ARN (or, locally, SLACK_BOT_TOKEN); no alert could be sent")
 	}
 	// A bounded call fails, and releases its alert for a retry, well
 	// before the function's own timeout.
@@ -53,29 +53,7 @@ func main() {
 	if u := os.Getenv("SLACK_API_URL"); u != "" {
 		opts = append(opts, slack.OptionAPIURL(u))
 	}
-	app := slackapp.New(slackapp.Config{Store: store, Slack: slack.New(token, opts...), Logger: log})
+	app := slackapp.New(slackapp.Config{Store: store, Slack: slack.New(creds.BotToken, opts...), Logger: log})
 	n := notify.New(store, app, notify.WithLogger(log))
 	lambda.Start(n.Handle)
-}
-
-// botToken reads the secret named by SLACK_SECRET_ARN, or, when it is
-// unset (local invokes), SLACK_BOT_TOKEN.
-func botToken(ctx context.Context) (string, error) {
-	arn := os.Getenv("SLACK_SECRET_ARN")
-	if arn == "" {
-		t := os.Getenv("SLACK_BOT_TOKEN")
-		if t == "" {
-			return "", errors.New("neither SLACK_SECRET_ARN nor SLACK_BOT_TOKEN is set; no alert could be sent")
-		}
-		return t, nil
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return "", err
-	}
-	s, err := secrets.LoadSlack(ctx, secretsmanager.NewFromConfig(cfg), arn)
-	if err != nil {
-		return "", err
-	}
-	return s.BotToken, nil
 }

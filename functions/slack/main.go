@@ -13,13 +13,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/dynamo"
@@ -38,9 +35,12 @@ func main() {
 	if err != nil {
 		fail("cannot open the store", "err", err)
 	}
-	creds, err := slackCredentials(ctx)
+	creds, err := secrets.SlackFromEnv(ctx, os.Getenv)
 	if err != nil {
 		fail("cannot read the Slack credentials", "err", err)
+	}
+	if creds.SigningSecret == "" {
+		fail("no Slack signing secret: set SLACK_SECRET_ARN (or, locally, SLACK_SIGNING_SECRET); every Slack request would be refused")
 	}
 	var opts []slack.Option
 	if u := os.Getenv("SLACK_API_URL"); u != "" {
@@ -53,22 +53,4 @@ func main() {
 		Logger:        log,
 	})
 	lambda.Start(app.Handle)
-}
-
-// slackCredentials reads the secret named by SLACK_SECRET_ARN, or, when it
-// is unset (local runs), SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN.
-func slackCredentials(ctx context.Context) (secrets.Slack, error) {
-	arn := os.Getenv("SLACK_SECRET_ARN")
-	if arn == "" {
-		s := secrets.Slack{SigningSecret: os.Getenv("SLACK_SIGNING_SECRET"), BotToken: os.Getenv("SLACK_BOT_TOKEN")}
-		if s.SigningSecret == "" {
-			return s, errors.New("neither SLACK_SECRET_ARN nor SLACK_SIGNING_SECRET is set; every Slack request would be refused")
-		}
-		return s, nil
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return secrets.Slack{}, err
-	}
-	return secrets.LoadSlack(ctx, secretsmanager.NewFromConfig(cfg), arn)
 }

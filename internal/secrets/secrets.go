@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
@@ -62,4 +63,20 @@ func ParseSlack(v string) (Slack, error) {
 		return Slack{}, fmt.Errorf("the value lacks %s (from the Slack app's Basic Information and OAuth pages)", strings.Join(missing, " and "))
 	}
 	return s, nil
+}
+
+// SlackFromEnv reads the Slack credentials a function was given: the
+// Secrets Manager secret named by SLACK_SECRET_ARN (in AWS), or, when that
+// is unset (local invokes), SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN. The
+// caller checks for the value it needs.
+func SlackFromEnv(ctx context.Context, getenv func(string) string) (Slack, error) {
+	arn := getenv("SLACK_SECRET_ARN")
+	if arn == "" {
+		return Slack{SigningSecret: getenv("SLACK_SIGNING_SECRET"), BotToken: getenv("SLACK_BOT_TOKEN")}, nil
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return Slack{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return LoadSlack(ctx, secretsmanager.NewFromConfig(cfg), arn)
 }

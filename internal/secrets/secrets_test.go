@@ -51,3 +51,11 @@ func TestLoadSlack(t *testing.T) {
 		}
 	}
 }
+
+func TestSlackFromEnvWithoutSecret(t *testing.T) {
+	env := map[string]string{"SLACK_SIGNING_SECRET": "sss", "SLACK_BOT_TOKEN": "xoxb-1"}
+	s, err := SlackFromEnv(context.Background(), func(k string) string { return env[k] })
+	if err != nil || s.SigningSecret != "sss" || s.BotToken != "xoxb-1" {
+		t.Fatalf("SlackFromEnv = %+v, %v", s, err)
+	}
+}
