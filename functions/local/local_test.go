@@ -5,7 +5,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/orgcredit/orgcredit/internal/domain"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/notify"
 )
 
 func newStore(t *testing.T) *dynamo.Store {
@@ -172,5 +175,41 @@ func TestLocalServerMountsSlack(t *testing.T) {
 	}
 	if status, _ := post(false); status != 401 {
 		t.Errorf("unsigned request = %d, want 401", status)
+	}
+}
+
+// TestNotificationsPrintedWithoutSlack: with no Slack Web API configured,
+// the Billing holder's notifications show in the log instead of failing.
+func TestNotificationsPrintedWithoutSlack(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	demo, err := seedDemo(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	if (config{}).slackReachable() || !(config{SlackAPIURL: "http://x"}).slackReachable() {
+		t.Fatal("slackReachable")
+	}
+	p := notify.NewPoller(notify.New(st, printedSlack{log: log}, notify.WithLogger(log)), st, time.Hour)
+	if err := p.Poll(ctx); err != nil { // baseline
+		t.Fatal(err)
+	}
+	agent, err := st.AgentByToken(ctx, demo.Agents[0].Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 100 credits granted, threshold 10: 45 + 45 crosses it.
+	for _, id := range []string{"n1", "n2"} {
+		if _, err := st.Debit(ctx, agent, domain.UsageEvent{ID: id, Amount: 45 * domain.MicrosPerCredit}); err != nil && !errors.Is(err, domain.ErrGroupCapReached) {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "Slack message (not sent") || !strings.Contains(logs.String(), "U0DINA") {
+		t.Fatalf("log = %s", logs.String())
 	}
 }

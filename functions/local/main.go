@@ -102,7 +102,11 @@ func run() error {
 	// There are no DynamoDB Streams or schedules locally: the poller turns
 	// changes of the watched items into the same stream records, and runs
 	// the same schedule handler, every few seconds.
-	poller := notify.NewPoller(notify.New(store, app, notify.WithLogger(slog.Default())), store, 2*time.Second)
+	var notifySlack notify.Slack = app
+	if !cfg.slackReachable() {
+		notifySlack = printedSlack{log: slog.Default()}
+	}
+	poller := notify.NewPoller(notify.New(store, notifySlack, notify.WithLogger(slog.Default())), store, 2*time.Second)
 	go func() {
 		if err := poller.Run(ctx); err != nil {
 			slog.Error("notifier poller stopped", "err", err)
@@ -174,6 +178,10 @@ func loadConfig() config {
 	}
 	return cfg
 }
+
+// slackReachable tells whether a Slack Web API was configured: a fake one
+// (SLACK_API_URL) or Slack itself with a real bot token.
+func (c config) slackReachable() bool { return c.SlackAPIURL != "" || c.SlackBotToken != "" }
 
 // slackApp is the Slack app on the local store. Without SLACK_API_URL its
 // Web API calls go to Slack itself, which needs a real bot token.

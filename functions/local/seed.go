@@ -99,6 +99,9 @@ func printBanner(w io.Writer, cfg config, base string, demo *demoOrg) {
 	fmt.Fprintf(w, "orgcredit local server on %s\n", base)
 	fmt.Fprintf(w, "  DynamoDB: %s, table %s\n", backend, cfg.Table)
 	fmt.Fprintf(w, "  agent API %s/v1/  admin API %s/admin/  Slack %s/slack/{commands,interactions,events}\n", base, base, base)
+	if !cfg.slackReachable() {
+		fmt.Fprintln(w, "  Slack Web API: none configured (SLACK_API_URL, SLACK_BOT_TOKEN); the Billing holder's notifications are printed here instead")
+	}
 	for _, name := range cfg.generated {
 		v := cfg.AdminToken
 		if name == "SLACK_SIGNING_SECRET" {

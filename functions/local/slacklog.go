@@ -1,0 +1,27 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+)
+
+// printedSlack stands in for Slack's Web API in the notifier when the local
+// server has none (no SLACK_API_URL and no SLACK_BOT_TOKEN): the messages
+// the Billing holder would get are printed to the log instead of being
+// retried forever against a Slack that cannot be reached.
+type printedSlack struct {
+	log *slog.Logger
+}
+
+func (p printedSlack) DirectMessage(ctx context.Context, slackUserID, text string) error {
+	p.log.InfoContext(ctx, "Slack message (not sent: no Slack Web API configured)", "to", slackUserID, "text", text)
+	return nil
+}
+
+func (p printedSlack) AnnounceTransferOutcome(ctx context.Context, t domain.Transfer) error {
+	p.log.InfoContext(ctx, "transfer outcome (not announced in Slack: no Slack Web API configured)",
+		"org", t.OrgID, "transfer", t.ID, "status", string(t.Status), "initiator", t.InitiatorID, "recipient", t.RecipientID)
+	return nil
+}
