@@ -81,6 +81,9 @@ func (s *Store) SetGroupCap(ctx context.Context, orgID, groupID string, capMicro
 		if err != nil {
 			return domain.BudgetGroup{}, err
 		}
+		if g.Cap == capMicros {
+			return g, nil // already so: nothing changes, nothing to audit
+		}
 		now := s.now().UTC()
 		err = s.transact(ctx, []types.TransactWriteItem{
 			update{key: key(orgPK(orgID), groupSK(groupID)), expr: "SET cap_micros = :new", cond: "cap_micros = :old",

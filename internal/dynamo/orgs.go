@@ -126,8 +126,11 @@ func (s *Store) SetThreshold(ctx context.Context, orgID string, actor *domain.Me
 				return domain.Pool{}, err
 			}
 		}
-		now := s.now().UTC()
 		old := org.LowBalanceThreshold
+		if old == threshold {
+			return s.GetPool(ctx, orgID) // already so: nothing changes, nothing to audit
+		}
+		now := s.now().UTC()
 		vals := map[string]types.AttributeValue{":new": num(int64(threshold)), ":old": num(int64(old))}
 		err = s.transact(ctx, []types.TransactWriteItem{
 			update{key: key(orgPK(orgID), skOrg), expr: "SET threshold_micros = :new", cond: "threshold_micros = :old", vals: vals}.item(),
