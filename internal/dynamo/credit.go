@@ -269,7 +269,10 @@ func (s *Store) RevokeAgent(ctx context.Context, orgID, agentID string, actor *d
 	now := s.now().UTC()
 	t := &types.AttributeValueMemberBOOL{Value: true}
 	err = s.transact(ctx, []types.TransactWriteItem{
-		update{key: key(orgPK(orgID), agentSK(agentID)), expr: "SET revoked = :t", cond: "attribute_exists(PK)", vals: map[string]types.AttributeValue{":t": t}}.item(),
+		// Only the revocation that finds the agent unrevoked writes, so
+		// concurrent revocations record one audit entry.
+		update{key: key(orgPK(orgID), agentSK(agentID)), expr: "SET revoked = :t", cond: "revoked = :f",
+			vals: map[string]types.AttributeValue{":t": t, ":f": &types.AttributeValueMemberBOOL{Value: false}}}.item(),
 		update{key: key(tokenPK(it.TokenHash), skToken), expr: "SET revoked = :t", cond: "attribute_exists(PK)", vals: map[string]types.AttributeValue{":t": t}}.item(),
 		s.auditPut(orgID, now, domain.ActorID(actor), domain.ActionAgentRevoked, agentID, "active", "revoked", ""),
 	})
