@@ -410,6 +410,12 @@ func (s *Store) depart(ctx context.Context, orgID string, actor *domain.Member, 
 		} else {
 			items = append(items, check(key(orgPK(orgID), skOrg), orgCond, orgVals))
 		}
+		if act != nil && act.ID != memberID {
+			// The remover's authority was decided from their role: it must
+			// still be theirs when the removal is written.
+			items = append(items, memberCheck(orgID, act.ID, "#r = :r AND #s = :active",
+				map[string]types.AttributeValue{":r": str(string(act.Role))}))
+		}
 		action := domain.ActionMemberLeft
 		if status == domain.MemberRemoved {
 			action = domain.ActionMemberRemoved
