@@ -102,6 +102,9 @@ func (s *Store) RequestTransfer(ctx context.Context, orgID, actorID, recipientID
 		if err != nil {
 			return domain.Transfer{}, err
 		}
+		// The expiry is stored in milliseconds and every decision reads the
+		// stored one: the caller gets that one too, not a finer instant.
+		t.ExpiresAt = t.ExpiresAt.Truncate(time.Millisecond)
 
 		lockVals := map[string]types.AttributeValue{
 			":t": str(t.ID), ":exp": num(millis(t.ExpiresAt)), ":actor": str(actorID),
