@@ -216,35 +216,58 @@ func (s *Store) closeTransferItems(t domain.Transfer, status domain.TransferStat
 // moves to the recipient, the transfer closes, the lock is released and
 // the audit entry is written. The recipient's everyday role is unchanged.
 func (s *Store) AcceptTransfer(ctx context.Context, orgID, transferID, actorID string) (domain.Transfer, error) {
-	return s.answer(ctx, orgID, transferID, actorID, func(org domain.Org, t domain.Transfer, actor domain.Member, now time.Time) (domain.Outcome, error) {
+	return s.answer(ctx, orgID, transferID, actorID, func(org domain.Org, t domain.Transfer, actor domain.Member, now time.Time) (domain.Outcome, []types.TransactWriteItem, error) {
 		initiator, err := s.GetMember(ctx, orgID, t.InitiatorID)
 		if err != nil {
-			return domain.Outcome{}, err
+			return domain.Outcome{}, nil, err
 		}
 		recipient, err := s.GetMember(ctx, orgID, t.RecipientID)
 		if err != nil {
-			return domain.Outcome{}, err
+			return domain.Outcome{}, nil, err
 		}
-		return domain.DecideAccept(org, t, actor, initiator, recipient, now)
+		out, err := domain.DecideAccept(org, t, actor, initiator, recipient, now)
+		if err != nil || out.Status != domain.TransferInvalidated {
+			return out, nil, err
+		}
+		// An invalidation rests on what was read of the parties (an
+		// initiator no longer an Owner can be made one again): it is
+		// written only if that is still so, else decided again.
+		return out, []types.TransactWriteItem{
+			unchangedMember(orgID, initiator), unchangedMember(orgID, recipient),
+		}, nil
 	})
+}
+
+// unchangedMember checks that a member's role and status are still those
+// read.
+func unchangedMember(orgID string, m domain.Member) types.TransactWriteItem {
+	c := check(key(orgPK(orgID), memberSK(m.ID)), "#r = :r AND #s = :s", map[string]types.AttributeValue{
+		":r": str(string(m.Role)), ":s": str(string(m.Status)),
+	})
+	c.ConditionCheck.ExpressionAttributeNames = map[string]string{"#r": "role", "#s": "status"}
+	return c
 }
 
 // DeclineTransfer is the recipient's Decline: nothing changes but the
 // transfer, which closes.
 func (s *Store) DeclineTransfer(ctx context.Context, orgID, transferID, actorID string) (domain.Transfer, error) {
-	return s.answer(ctx, orgID, transferID, actorID, func(_ domain.Org, t domain.Transfer, actor domain.Member, now time.Time) (domain.Outcome, error) {
-		return domain.DecideDecline(t, actor, now)
+	return s.answer(ctx, orgID, transferID, actorID, func(_ domain.Org, t domain.Transfer, actor domain.Member, now time.Time) (domain.Outcome, []types.TransactWriteItem, error) {
+		out, err := domain.DecideDecline(t, actor, now)
+		return out, nil, err
 	})
 }
 
 // CancelTransfer is the initiating Owner's Cancel.
 func (s *Store) CancelTransfer(ctx context.Context, orgID, transferID, actorID string) (domain.Transfer, error) {
-	return s.answer(ctx, orgID, transferID, actorID, func(_ domain.Org, t domain.Transfer, actor domain.Member, now time.Time) (domain.Outcome, error) {
-		return domain.DecideCancel(t, actor, now)
+	return s.answer(ctx, orgID, transferID, actorID, func(_ domain.Org, t domain.Transfer, actor domain.Member, now time.Time) (domain.Outcome, []types.TransactWriteItem, error) {
+		out, err := domain.DecideCancel(t, actor, now)
+		return out, nil, err
 	})
 }
 
-type decideFunc func(org domain.Org, t domain.Transfer, actor domain.Member, now time.Time) (domain.Outcome, error)
+// decideFunc decides an answer; premises are condition checks that keep
+// the decision true at write time, beyond those answer writes itself.
+type decideFunc func(org domain.Org, t domain.Transfer, actor domain.Member, now time.Time) (out domain.Outcome, premises []types.TransactWriteItem, err error)
 
 // answer reads the transfer and who acts, lets the domain decide the
 // outcome, and writes it with conditions that make the decision's premises
@@ -267,7 +290,7 @@ func (s *Store) answer(ctx context.Context, orgID, transferID, actorID string, d
 			return domain.Transfer{}, err
 		}
 		now := s.now().UTC()
-		out, err := decide(org, t, actor, now)
+		out, premises, err := decide(org, t, actor, now)
 		if err != nil {
 			return domain.Transfer{}, err
 		}
@@ -292,6 +315,7 @@ func (s *Store) answer(ctx context.Context, orgID, transferID, actorID string, d
 			}
 			items = s.closeTransferItems(t, out.Status, out.Reason, actorOfRecord, now, false)
 		}
+		items = append(items, premises...)
 		err = s.transact(ctx, items)
 		var tc *txCanceled
 		if errors.As(err, &tc) {
