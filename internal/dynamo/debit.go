@@ -42,6 +42,7 @@ func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEve
 		group = g
 	}
 
+	writeID := newID("dw_", now)
 	var last error
 	capRefreshes := 0
 	for attempt := 0; attempt < s.maxAttempts; attempt++ {
@@ -50,7 +51,7 @@ func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEve
 				return domain.DebitResult{}, err
 			}
 		}
-		items := s.withTable(debitItems(u, group))
+		items := s.withTable(debitItems(u, group, writeID))
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
 			return s.debitResult(ctx, u, &group, false)
@@ -75,6 +76,11 @@ func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEve
 					return domain.DebitResult{}, unavailable("debit", errors.Join(uerr, gerr))
 				}
 				old = o
+			}
+			if old.WriteID == writeID {
+				// An earlier attempt of this call was applied but its
+				// answer lost: this is the original debit.
+				return s.debitResult(ctx, u, &group, false)
 			}
 			if old.Fingerprint != u.Fingerprint {
 				return domain.DebitResult{}, domain.Refusef(domain.RuleUsageConflict,
@@ -161,10 +167,12 @@ func (s *Store) noteCapReached(ctx context.Context, u domain.Usage, group domain
 }
 
 // debitItems builds the debit transaction.
-func debitItems(u domain.Usage, group domain.BudgetGroup) []types.TransactWriteItem {
+func debitItems(u domain.Usage, group domain.BudgetGroup, writeID string) []types.TransactWriteItem {
 	amt := num(int64(u.Amount))
+	usage := newUsageItem(u)
+	usage.WriteID = writeID
 	items := []types.TransactWriteItem{
-		debitUsage: put(marshal(newUsageItem(u)), "attribute_not_exists(PK)", nil),
+		debitUsage: put(marshal(usage), "attribute_not_exists(PK)", nil),
 		debitPool: update{key: key(orgPK(u.OrgID), skPool), expr: "ADD balance_micros :neg",
 			cond: "balance_micros >= :amt", vals: map[string]types.AttributeValue{":neg": num(-int64(u.Amount)), ":amt": amt}}.item(),
 		// The day's total makes "usage this month" and "recent daily
@@ -394,6 +402,6 @@ func (s *Store) DebitRequests(agent domain.Agent, group domain.BudgetGroup, e do
 	if u.BudgetGroupID != "" {
 		keys = append(keys, key(orgPK(u.OrgID), spendSK(u.BudgetGroupID, u.Period)))
 	}
-	return &dynamodb.TransactWriteItemsInput{TransactItems: s.withTable(debitItems(u, group))},
+	return &dynamodb.TransactWriteItemsInput{TransactItems: s.withTable(debitItems(u, group, newID("dw_", u.RecordedAt)))},
 		&dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{*s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}}
 }

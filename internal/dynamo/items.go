@@ -183,6 +183,10 @@ type usageItem struct {
 	OccurredAt    string `dynamodbav:"occurred_at"`
 	RecordedAt    string `dynamodbav:"recorded_at"`
 	Fingerprint   string `dynamodbav:"fingerprint"`
+	// WriteID is chosen by each Debit call. A retry that finds the record
+	// with its own WriteID knows an earlier attempt of the same call
+	// wrote it (its answer was lost): the original debit, not a duplicate.
+	WriteID string `dynamodbav:"write_id,omitempty"`
 }
 
 // dayItem is an organization's usage of one UTC day.
