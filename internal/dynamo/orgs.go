@@ -180,12 +180,13 @@ func (s *Store) AddMember(ctx context.Context, m domain.Member, actor *domain.Me
 	if err != nil {
 		return domain.Member{}, false, err
 	}
+	var act domain.Member
 	if actor != nil {
 		if err := s.requireOwnerOrAdmin(ctx, m.OrgID, actor.ID); err != nil {
 			return domain.Member{}, false, err
 		}
-		a, _ := s.GetMember(ctx, m.OrgID, actor.ID)
-		if role == domain.RoleOwner && a.Role != domain.RoleOwner {
+		act, _ = s.GetMember(ctx, m.OrgID, actor.ID)
+		if role == domain.RoleOwner && act.Role != domain.RoleOwner {
 			return domain.Member{}, false, domain.Refusef(domain.RuleOnlyOwnerEditsOwner, "Only an Owner can make an Owner.")
 		}
 	}
@@ -195,13 +196,27 @@ func (s *Store) AddMember(ctx context.Context, m domain.Member, actor *domain.Me
 	if role == domain.RoleOwner {
 		orgOp = update{key: key(orgPK(m.OrgID), skOrg), expr: "ADD owner_count :one", cond: "attribute_exists(PK)", vals: map[string]types.AttributeValue{":one": num(1)}}.item()
 	}
-	err = s.transact(ctx, []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		putNew(marshal(newMemberItem(m, org.SlackTeamID))),
 		orgOp,
 		s.auditPut(m.OrgID, now, domain.ActorID(actor), domain.ActionMemberJoined, m.ID, "", string(role), ""),
-	})
+	}
+	const actorItem = 3
+	if actor != nil {
+		// The adder's authority was decided from their role: it must still
+		// be theirs when the member is written.
+		items = append(items, memberCheck(m.OrgID, act.ID, "#r = :r AND #s = :active",
+			map[string]types.AttributeValue{":r": str(string(act.Role))}))
+	}
+	err = s.transact(ctx, items)
 	var tc *txCanceled
 	if errors.As(err, &tc) {
+		if actor != nil && tc.failed(actorItem) {
+			if err := s.requireOwnerOrAdmin(ctx, m.OrgID, actor.ID); err != nil {
+				return domain.Member{}, false, err
+			}
+			return domain.Member{}, false, raced("member add")
+		}
 		if !tc.failed(0) {
 			return domain.Member{}, false, domain.NotFound("organization", m.OrgID)
 		}

@@ -343,6 +343,30 @@ func TestReviewRaces(t *testing.T) {
 				},
 			},
 			{
+				name:  "an Admin demoted while adding a member",
+				setup: func(*testing.T, *world) string { return "" },
+				race: func(t *testing.T, w *world, _ string) {
+					dina := w.member(t, "dina")
+					if _, err := w.s.SetRole(ctx, w.org, &dina, "omar", domain.RoleMember); err != nil {
+						t.Error(err)
+					}
+				},
+				match: []string{"member.joined"},
+				act: func(s *dynamo.Store, w *world, _ string) error {
+					omar := w.member(t, "omar")
+					_, _, err := s.AddMember(ctx, domain.Member{OrgID: w.org, ID: "eve", Name: "Eve", SlackUserID: "UEVE", Role: domain.RoleAdmin}, &omar)
+					return err
+				},
+				check: func(t *testing.T, w *world, _ string, err error) {
+					if !errors.Is(err, domain.ErrNotOwnerOrAdmin) {
+						t.Fatalf("add by a demoted Admin: %v", err)
+					}
+					if _, err := w.s.GetMember(ctx, w.org, "eve"); !errors.Is(err, domain.ErrNotFound) {
+						t.Fatalf("a Member added a member: %v", err)
+					}
+				},
+			},
+			{
 				name: "initiator promoted back while the accept decides invalidated",
 				setup: func(t *testing.T, w *world) string {
 					tr := mustRequest(t, w, "dina", "sari")
