@@ -170,6 +170,10 @@ type Outcome struct {
 	Refusal *Refusal
 }
 
+// startAgain tells the parties of a transfer that ended without moving
+// Billing what they can do.
+const startAgain = "If Billing should still move, its holder can start a new transfer with `/billing transfer`."
+
 // closedRefusal answers any action on a transfer that is no longer pending
 // with its current state.
 func closedRefusal(t Transfer, now time.Time) *Refusal {
@@ -181,7 +185,13 @@ func closedRefusal(t Transfer, now time.Time) *Refusal {
 	if st == TransferInvalidated {
 		rule = RuleTransferInvalidated
 	}
-	r := refuse(rule, fmt.Sprintf("This transfer is already %s; nothing was changed.", st))
+	msg := fmt.Sprintf("This transfer is already %s; nothing was changed.", st)
+	if rule != RuleTransferClosed {
+		// It ended without an answer: Billing did not move, and may still
+		// need to.
+		msg += " " + startAgain
+	}
+	r := refuse(rule, msg)
 	tt := t
 	r.Transfer = &tt
 	return r
@@ -203,7 +213,7 @@ func DecideAccept(org Org, t Transfer, actor Member, initiator, recipient Member
 		return Outcome{Status: TransferExpired, Refusal: r}, nil
 	}
 	if reason := invalidReason(org, t, initiator, recipient); reason != "" {
-		r := refuse(RuleTransferInvalidated, "This transfer is no longer valid: "+reason)
+		r := refuse(RuleTransferInvalidated, "This transfer is no longer valid: "+reason+" "+startAgain)
 		return Outcome{Status: TransferInvalidated, Reason: reason, Refusal: r}, nil
 	}
 	return Outcome{Status: TransferAccepted}, nil
