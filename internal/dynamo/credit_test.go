@@ -104,9 +104,19 @@ func TestDebitContract(t *testing.T) {
 			if got := w.pool(t).Balance; got != 74*credit {
 				t.Fatalf("balance = %d, want 74 credits", got)
 			}
-			// An amount alone above the cap is refused even in a fresh period.
+			// An amount alone above the cap is refused even in a fresh period,
+			// and does not mark the group as having reached its cap.
 			if _, err := w.s.Debit(ctx, w.agents["research-bot"], domain.UsageEvent{ID: "r2", Amount: 51 * credit}); !errors.Is(err, domain.ErrGroupCapReached) {
 				t.Fatalf("above cap: %v", err)
+			}
+			sts, err = w.s.GroupStatuses(ctx, w.org, "2026-11")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, gs := range sts {
+				if gs.Group.ID == "research" && gs.CapReached {
+					t.Fatal("an event larger than the whole cap marked research as reached")
+				}
 			}
 		})
 

@@ -127,7 +127,11 @@ func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEve
 				continue
 			}
 			sp, _ := unmarshal[spendItem](tc.item(debitSpend))
-			s.noteCapReached(ctx, u, group, sp.CapReachedAt != "")
+			// An event larger than the whole cap says nothing about how full
+			// the group is; only one that would have fit marks it reached.
+			if u.Amount <= group.Cap {
+				s.noteCapReached(ctx, u, group, sp.CapReachedAt != "")
+			}
 			return domain.DebitResult{}, &domain.GroupCapReached{
 				GroupID: group.ID, GroupName: group.Name, Cap: group.Cap,
 				Spent: domain.Micros(sp.Spent), Requested: u.Amount, Period: u.Period,
