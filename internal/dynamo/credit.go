@@ -35,7 +35,7 @@ func (s *Store) CreateGroup(ctx context.Context, g domain.BudgetGroup, actor *do
 	}
 	now := s.now().UTC()
 	g.CreatedAt = now
-	err := s.transact(ctx, []types.TransactWriteItem{
+	err := s.transactAs(ctx, g.OrgID, actor, []types.TransactWriteItem{
 		putNew(marshal(groupItem{PK: orgPK(g.OrgID), SK: groupSK(g.ID), Type: typeGroup, OrgID: g.OrgID, ID: g.ID, Name: g.Name, Cap: int64(g.Cap), CreatedAt: fmtTime(now)})),
 		check(key(orgPK(g.OrgID), skOrg), "attribute_exists(PK)", nil),
 		s.auditPut(g.OrgID, now, domain.ActorID(actor), domain.ActionGroupCreated, g.ID, "", strconv.FormatInt(int64(g.Cap), 10), g.Name),
@@ -85,7 +85,7 @@ func (s *Store) SetGroupCap(ctx context.Context, orgID, groupID string, capMicro
 			return g, nil // already so: nothing changes, nothing to audit
 		}
 		now := s.now().UTC()
-		err = s.transact(ctx, []types.TransactWriteItem{
+		err = s.transactAs(ctx, orgID, actor, []types.TransactWriteItem{
 			update{key: key(orgPK(orgID), groupSK(groupID)), expr: "SET cap_micros = :new", cond: "cap_micros = :old",
 				vals: map[string]types.AttributeValue{":new": num(int64(capMicros)), ":old": num(int64(g.Cap))}}.item(),
 			s.auditPut(orgID, now, domain.ActorID(actor), domain.ActionGroupCapChanged, groupID, strconv.FormatInt(int64(g.Cap), 10), strconv.FormatInt(int64(capMicros), 10), ""),
@@ -165,7 +165,7 @@ func (s *Store) CreateAgent(ctx context.Context, a domain.Agent, actor *domain.M
 	if a.BudgetGroupID != "" {
 		items = append(items, check(key(orgPK(a.OrgID), groupSK(a.BudgetGroupID)), "attribute_exists(PK)", nil))
 	}
-	err := s.transact(ctx, items)
+	err := s.transactAs(ctx, a.OrgID, actor, items)
 	var tc *txCanceled
 	if errors.As(err, &tc) {
 		switch {
@@ -231,7 +231,7 @@ func (s *Store) SetAgentGroup(ctx context.Context, orgID, agentID, groupID strin
 		if groupID != "" {
 			items = append(items, check(key(orgPK(orgID), groupSK(groupID)), "attribute_exists(PK)", nil))
 		}
-		err = s.transact(ctx, items)
+		err = s.transactAs(ctx, orgID, actor, items)
 		var tc *txCanceled
 		if errors.As(err, &tc) {
 			if len(items) > 2 && tc.failed(2) {
@@ -268,7 +268,7 @@ func (s *Store) RevokeAgent(ctx context.Context, orgID, agentID string, actor *d
 	}
 	now := s.now().UTC()
 	t := &types.AttributeValueMemberBOOL{Value: true}
-	err = s.transact(ctx, []types.TransactWriteItem{
+	err = s.transactAs(ctx, orgID, actor, []types.TransactWriteItem{
 		// Only the revocation that finds the agent unrevoked writes, so
 		// concurrent revocations record one audit entry.
 		update{key: key(orgPK(orgID), agentSK(agentID)), expr: "SET revoked = :t", cond: "revoked = :f",

@@ -132,7 +132,7 @@ func (s *Store) SetThreshold(ctx context.Context, orgID string, actor *domain.Me
 		}
 		now := s.now().UTC()
 		vals := map[string]types.AttributeValue{":new": num(int64(threshold)), ":old": num(int64(old))}
-		err = s.transact(ctx, []types.TransactWriteItem{
+		err = s.transactAs(ctx, orgID, actor, []types.TransactWriteItem{
 			update{key: key(orgPK(orgID), skOrg), expr: "SET threshold_micros = :new", cond: "threshold_micros = :old", vals: vals}.item(),
 			update{key: key(orgPK(orgID), skPool), expr: "SET threshold_micros = :new", cond: "attribute_exists(PK)", vals: map[string]types.AttributeValue{":new": num(int64(threshold))}}.item(),
 			s.auditPut(orgID, now, domain.ActorID(actor), domain.ActionThresholdChanged, orgID, strconv.FormatInt(int64(old), 10), strconv.FormatInt(int64(threshold), 10), ""),

@@ -343,6 +343,53 @@ func TestReviewRaces(t *testing.T) {
 				},
 			},
 			{
+				name:  "an Admin demoted while changing a cap",
+				setup: func(*testing.T, *world) string { return "" },
+				race: func(t *testing.T, w *world, _ string) {
+					dina := w.member(t, "dina")
+					if _, err := w.s.SetRole(ctx, w.org, &dina, "omar", domain.RoleMember); err != nil {
+						t.Error(err)
+					}
+				},
+				match: []string{"cap_micros"},
+				act: func(s *dynamo.Store, w *world, _ string) error {
+					omar := w.member(t, "omar")
+					_, err := s.SetGroupCap(ctx, w.org, "research", 1, &omar)
+					return err
+				},
+				check: func(t *testing.T, w *world, _ string, err error) {
+					if !errors.Is(err, domain.ErrNotOwnerOrAdmin) {
+						t.Fatalf("cap change by a demoted Admin: %v", err)
+					}
+					if g, _ := w.s.GetGroup(ctx, w.org, "research"); g.Cap != 50*credit {
+						t.Fatalf("a Member changed the cap to %d", g.Cap)
+					}
+				},
+			},
+			{
+				name:  "an Admin demoted while revoking an agent",
+				setup: func(*testing.T, *world) string { return "" },
+				race: func(t *testing.T, w *world, _ string) {
+					dina := w.member(t, "dina")
+					if _, err := w.s.SetRole(ctx, w.org, &dina, "omar", domain.RoleMember); err != nil {
+						t.Error(err)
+					}
+				},
+				match: []string{"revoked"},
+				act: func(s *dynamo.Store, w *world, _ string) error {
+					omar := w.member(t, "omar")
+					return s.RevokeAgent(ctx, w.org, "free-bot", &omar)
+				},
+				check: func(t *testing.T, w *world, _ string, err error) {
+					if !errors.Is(err, domain.ErrNotOwnerOrAdmin) {
+						t.Fatalf("revocation by a demoted Admin: %v", err)
+					}
+					if a, _ := w.s.GetAgent(ctx, w.org, "free-bot"); a.Revoked {
+						t.Fatal("a Member revoked an agent")
+					}
+				},
+			},
+			{
 				name:  "an Admin demoted while adding a member",
 				setup: func(*testing.T, *world) string { return "" },
 				race: func(t *testing.T, w *world, _ string) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -369,6 +370,35 @@ func (s *Store) auditPut(org string, at time.Time, actor string, action domain.A
 		OrgID: org, ID: id, At: fmtTime(at), Actor: actor, Action: string(action),
 		Target: target, Before: before, After: after, Detail: detail,
 	}))
+}
+
+// transactAs runs a transaction on behalf of actor, an Owner or Admin
+// acting from Slack (nil: an operator). Their authority was decided from
+// their role as read; a condition on their member item, appended after the
+// caller's items so their indexes do not move, makes it hold when the
+// change is written. If their role changed meanwhile, it is decided again.
+func (s *Store) transactAs(ctx context.Context, orgID string, actor *domain.Member, items []types.TransactWriteItem) error {
+	if actor == nil {
+		return s.transact(ctx, items)
+	}
+	for range retryDecisions {
+		m, err := s.GetMember(ctx, orgID, actor.ID)
+		if err != nil {
+			return err
+		}
+		if !m.Active() || (m.Role != domain.RoleOwner && m.Role != domain.RoleAdmin) {
+			return domain.Refusef(domain.RuleNotOwnerOrAdmin, "Only Owners and Admins can do this. Ask an Owner or Admin.")
+		}
+		guarded := append(slices.Clone(items), memberCheck(orgID, m.ID, "#r = :r AND #s = :active",
+			map[string]types.AttributeValue{":r": str(string(m.Role))}))
+		err = s.transact(ctx, guarded)
+		var tc *txCanceled
+		if errors.As(err, &tc) && tc.failed(len(items)) {
+			continue
+		}
+		return err
+	}
+	return raced("change")
 }
 
 // retryDecisions is how many times an operation re-reads and re-decides
