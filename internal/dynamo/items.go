@@ -3,6 +3,7 @@ package dynamo
 import (
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -97,6 +98,28 @@ func (it memberItem) domain() domain.Member {
 		OrgID: it.OrgID, ID: it.ID, Name: it.Name, SlackUserID: it.SlackUserID,
 		Role: domain.Role(it.Role), Status: domain.MemberStatus(it.Status), JoinedAt: parseTime(it.JoinedAt),
 	}
+}
+
+// slackClaim reserves a Slack user for one active member of an
+// organization; it is deleted when the member leaves or is removed.
+type slackClaim struct {
+	PK       string `dynamodbav:"PK"`
+	SK       string `dynamodbav:"SK"`
+	Type     string `dynamodbav:"type"`
+	OrgID    string `dynamodbav:"org_id"`
+	MemberID string `dynamodbav:"member_id"`
+}
+
+func claimSlackUser(m domain.Member) types.TransactWriteItem {
+	return putNew(marshal(slackClaim{PK: orgPK(m.OrgID), SK: slackClaimSK(m.SlackUserID), Type: typeClaim, OrgID: m.OrgID, MemberID: m.ID}))
+}
+
+func releaseSlackUser(m domain.Member) types.TransactWriteItem {
+	return types.TransactWriteItem{Delete: &types.Delete{
+		Key:                       key(orgPK(m.OrgID), slackClaimSK(m.SlackUserID)),
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR member_id = :m"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":m": str(m.ID)},
+	}}
 }
 
 type groupItem struct {

@@ -26,17 +26,23 @@ const (
 	typeTransfer = "transfer"
 	typeAudit    = "audit"
 	typeMark     = "mark"
+	typeClaim    = "slack_claim"
 )
 
 // Keys of the single table. Everything of an organization that changes
 // together lives under its ORG#<org> partition; usage records get one
 // partition each (they are written at the highest rate and read by key),
 // the audit trail one partition per organization, sorted by time.
-func orgPK(org string) string             { return "ORG#" + org }
-func usagePK(org, id string) string       { return "USAGE#" + org + "#" + id }
-func auditPK(org string) string           { return "AUDIT#" + org }
-func tokenPK(hash string) string          { return "TOKEN#" + hash }
-func markPK(key string) string            { return "MARK#" + key }
+func orgPK(org string) string       { return "ORG#" + org }
+func usagePK(org, id string) string { return "USAGE#" + org + "#" + id }
+func auditPK(org string) string     { return "AUDIT#" + org }
+func tokenPK(hash string) string    { return "TOKEN#" + hash }
+func markPK(key string) string      { return "MARK#" + key }
+
+// slackClaimSK keys the item that reserves a Slack user for one active
+// member of an organization, so one Slack identity cannot act as two.
+func slackClaimSK(slackUserID string) string { return "SLACKUSER#" + slackUserID }
+
 func memberSK(id string) string           { return "MEMBER#" + id }
 func groupSK(id string) string            { return "GROUP#" + id }
 func agentSK(id string) string            { return "AGENT#" + id }

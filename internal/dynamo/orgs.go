@@ -47,6 +47,9 @@ func (s *Store) CreateOrg(ctx context.Context, org domain.Org, owner domain.Memb
 		s.auditPut(org.ID, now, domain.OperatorActor, domain.ActionOrgCreated, org.ID, "", org.Name, "billing holder: "+owner.ID),
 		s.auditPut(org.ID, now, domain.OperatorActor, domain.ActionMemberJoined, owner.ID, "", string(domain.RoleOwner), "holds Billing"),
 	}
+	if owner.SlackUserID != "" {
+		items = append(items, claimSlackUser(owner))
+	}
 	err := s.transact(ctx, items)
 	var tc *txCanceled
 	if errors.As(err, &tc) {
@@ -208,9 +211,22 @@ func (s *Store) AddMember(ctx context.Context, m domain.Member, actor *domain.Me
 		items = append(items, memberCheck(m.OrgID, act.ID, "#r = :r AND #s = :active",
 			map[string]types.AttributeValue{":r": str(string(act.Role))}))
 	}
+	claimItem := -1
+	if m.SlackUserID != "" {
+		claimItem = len(items)
+		items = append(items, claimSlackUser(m))
+	}
 	err = s.transact(ctx, items)
 	var tc *txCanceled
 	if errors.As(err, &tc) {
+		if claimItem >= 0 && tc.failed(claimItem) && !tc.failed(0) {
+			other, _ := unmarshal[slackClaim](tc.item(claimItem))
+			if other.MemberID == "" { // not every back end returns the old item of a put
+				other, _, _ = getItem[slackClaim](ctx, s, orgPK(m.OrgID), slackClaimSK(m.SlackUserID))
+			}
+			return domain.Member{}, false, domain.Refusef(domain.RuleAlreadyExists,
+				"Slack user %s is already member %q of %s; one Slack identity is one member. Use that member, or remove it first", m.SlackUserID, other.MemberID, org.Name)
+		}
 		if actor != nil && tc.failed(actorItem) {
 			if err := s.requireOwnerOrAdmin(ctx, m.OrgID, actor.ID); err != nil {
 				return domain.Member{}, false, err
@@ -436,6 +452,9 @@ func (s *Store) depart(ctx context.Context, orgID string, actor *domain.Member, 
 			action = domain.ActionMemberRemoved
 		}
 		items = append(items, s.auditPut(orgID, now, actorID, action, memberID, string(domain.MemberActive), string(status), ""))
+		if m.SlackUserID != "" {
+			items = append(items, releaseSlackUser(m)) // the Slack user may join again, as a new member
+		}
 		if dep.Closes != nil {
 			closer := actorID
 			if dep.As == domain.TransferExpired {

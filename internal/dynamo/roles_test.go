@@ -305,6 +305,38 @@ func TestTransferContract(t *testing.T) {
 	})
 }
 
+// TestOneMemberPerSlackUser: one Slack identity is one member of an
+// organization, so nobody can act as two (say, answer a transfer meant for
+// the other); after leaving, the Slack user can join again.
+func TestOneMemberPerSlackUser(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
+		ctx := context.Background()
+		w := newWorld(t, b)
+		twin := domain.Member{OrgID: w.org, ID: "sari2", Name: "Sari again", SlackUserID: "USARI", Role: domain.RoleAdmin}
+		if _, _, err := w.s.AddMember(ctx, twin, nil); !errors.Is(err, domain.ErrAlreadyExists) || !contains(err.Error(), `"sari"`) {
+			t.Fatalf("second member for a Slack user: %v", err)
+		}
+		owner := domain.Member{OrgID: w.org, ID: "dina2", Name: "Dina", SlackUserID: "UDINA", Role: domain.RoleMember}
+		if _, _, err := w.s.AddMember(ctx, owner, nil); !errors.Is(err, domain.ErrAlreadyExists) {
+			t.Fatalf("second member for the founding Owner's Slack user: %v", err)
+		}
+		// Re-adding the same member is still idempotent.
+		if _, created, err := w.s.AddMember(ctx, domain.Member{OrgID: w.org, ID: "sari", Name: "Sari", SlackUserID: "USARI", Role: domain.RoleMember}, nil); err != nil || created {
+			t.Fatalf("same member again: created=%v %v", created, err)
+		}
+		if err := w.s.Leave(ctx, w.org, "sari"); err != nil {
+			t.Fatal(err)
+		}
+		if _, created, err := w.s.AddMember(ctx, twin, nil); err != nil || !created {
+			t.Fatalf("rejoining as a new member after leaving: created=%v %v", created, err)
+		}
+		ms, err := w.s.Memberships(ctx, "T1", "USARI")
+		if err != nil || len(ms) != 1 || ms[0].Member.ID != "sari2" {
+			t.Fatalf("memberships after rejoining = %+v, %v", ms, err)
+		}
+	})
+}
+
 func TestRoleContract(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
 		ctx := context.Background()
