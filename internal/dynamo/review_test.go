@@ -287,6 +287,14 @@ func TestReviewNoOpEditsWriteNoAudit(t *testing.T) {
 func TestReviewRaces(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
 		ctx := context.Background()
+		// demoteOmar is the competing change of the races about an Admin's
+		// authority: Dina makes Omar a Member.
+		demoteOmar := func(t *testing.T, w *world, _ string) {
+			dina := w.member(t, "dina")
+			if _, err := w.s.SetRole(ctx, w.org, &dina, "omar", domain.RoleMember); err != nil {
+				t.Error(err)
+			}
+		}
 		cases := []struct {
 			name string
 			// setup prepares the world and returns the id of a transfer
@@ -322,12 +330,7 @@ func TestReviewRaces(t *testing.T) {
 			{
 				name:  "an Admin demoted while removing a member",
 				setup: func(*testing.T, *world) string { return "" },
-				race: func(t *testing.T, w *world, _ string) {
-					dina := w.member(t, "dina")
-					if _, err := w.s.SetRole(ctx, w.org, &dina, "omar", domain.RoleMember); err != nil {
-						t.Error(err)
-					}
-				},
+				race:  demoteOmar,
 				match: []string{"removed"},
 				act: func(s *dynamo.Store, w *world, _ string) error {
 					omar := w.member(t, "omar")
@@ -345,12 +348,7 @@ func TestReviewRaces(t *testing.T) {
 			{
 				name:  "an Admin demoted while changing a cap",
 				setup: func(*testing.T, *world) string { return "" },
-				race: func(t *testing.T, w *world, _ string) {
-					dina := w.member(t, "dina")
-					if _, err := w.s.SetRole(ctx, w.org, &dina, "omar", domain.RoleMember); err != nil {
-						t.Error(err)
-					}
-				},
+				race:  demoteOmar,
 				match: []string{"cap_micros"},
 				act: func(s *dynamo.Store, w *world, _ string) error {
 					omar := w.member(t, "omar")
@@ -369,12 +367,7 @@ func TestReviewRaces(t *testing.T) {
 			{
 				name:  "an Admin demoted while revoking an agent",
 				setup: func(*testing.T, *world) string { return "" },
-				race: func(t *testing.T, w *world, _ string) {
-					dina := w.member(t, "dina")
-					if _, err := w.s.SetRole(ctx, w.org, &dina, "omar", domain.RoleMember); err != nil {
-						t.Error(err)
-					}
-				},
+				race:  demoteOmar,
 				match: []string{"revoked"},
 				act: func(s *dynamo.Store, w *world, _ string) error {
 					omar := w.member(t, "omar")
@@ -392,12 +385,7 @@ func TestReviewRaces(t *testing.T) {
 			{
 				name:  "an Admin demoted while adding a member",
 				setup: func(*testing.T, *world) string { return "" },
-				race: func(t *testing.T, w *world, _ string) {
-					dina := w.member(t, "dina")
-					if _, err := w.s.SetRole(ctx, w.org, &dina, "omar", domain.RoleMember); err != nil {
-						t.Error(err)
-					}
-				},
+				race:  demoteOmar,
 				match: []string{"member.joined"},
 				act: func(s *dynamo.Store, w *world, _ string) error {
 					omar := w.member(t, "omar")
