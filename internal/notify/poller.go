@@ -156,6 +156,31 @@ func (p *Poller) snapshot(ctx context.Context) (snapshot, error) {
 	return snapshot{pools: pools, spends: spends, transfers: transfers}, nil
 }
 
+// watched is an image the poller compares between rounds.
+type watched interface {
+	comparable
+	image() image
+}
+
+// changes offers add a record for every item of cur that is new or differs
+// from last, in key order so a round's records come in a stable order; the
+// record's apply remembers the new image once the notifier took it.
+func changes[V watched](cur, last map[string]V, keys func(V) (pk, sk string), add func(pk, sk string, old, new image, apply func())) {
+	for _, k := range slices.Sorted(maps.Keys(cur)) {
+		img := cur[k]
+		prev, had := last[k]
+		if had && prev == img {
+			continue
+		}
+		var old image
+		if had {
+			old = prev.image()
+		}
+		pk, sk := keys(img)
+		add(pk, sk, old, img.image(), func() { last[k] = img })
+	}
+}
+
 // forget drops from last what is gone from cur.
 func forget[V any](last, cur map[string]V) {
 	for k := range last {
@@ -198,43 +223,13 @@ func (p *Poller) stream(ctx context.Context, cur snapshot) {
 		})
 		commit[seq] = apply
 	}
-	// Sorted, so a round's records come in a stable order.
-	for _, id := range slices.Sorted(maps.Keys(cur.pools)) {
-		img := cur.pools[id]
-		prev, had := p.last.pools[id]
-		if had && prev == img {
-			continue
-		}
-		var old image
-		if had {
-			old = prev.image()
-		}
-		add("ORG#"+id, "POOL", old, img.image(), func() { p.last.pools[id] = img })
-	}
-	for _, k := range slices.Sorted(maps.Keys(cur.spends)) {
-		img := cur.spends[k]
-		prev, had := p.last.spends[k]
-		if had && prev == img {
-			continue
-		}
-		var old image
-		if had {
-			old = prev.image()
-		}
-		add("ORG#"+img.OrgID, "SPEND#"+img.GroupID+"#"+img.Period, old, img.image(), func() { p.last.spends[k] = img })
-	}
-	for _, k := range slices.Sorted(maps.Keys(cur.transfers)) {
-		img := cur.transfers[k]
-		prev, had := p.last.transfers[k]
-		if had && prev == img {
-			continue
-		}
-		var old image
-		if had {
-			old = prev.image()
-		}
-		add("ORG#"+img.OrgID, "TRANSFER#"+img.ID, old, img.image(), func() { p.last.transfers[k] = img })
-	}
+	changes(cur.pools, p.last.pools, func(img PoolImage) (string, string) { return "ORG#" + img.OrgID, "POOL" }, add)
+	changes(cur.spends, p.last.spends, func(img SpendImage) (string, string) {
+		return "ORG#" + img.OrgID, "SPEND#" + img.GroupID + "#" + img.Period
+	}, add)
+	changes(cur.transfers, p.last.transfers, func(img transferImage) (string, string) {
+		return "ORG#" + img.OrgID, "TRANSFER#" + img.ID
+	}, add)
 	// Items gone from the snapshot (a past period's spend) are forgotten:
 	// the notifier owes nothing for a removal.
 	forget(p.last.pools, cur.pools)
