@@ -133,16 +133,27 @@ func (a *App) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 		a.log.WarnContext(ctx, "slack request refused", "path", path, "reason", err.Error())
 		return plain(http.StatusUnauthorized, err.Error()), nil
 	}
+	return a.ServeVerified(ctx, path, body), nil
+}
+
+// ServeVerified answers a Slack request whose sender is already proven,
+// with the same code as Handle after its signature check: Socket Mode
+// delivers requests over Slack's own authenticated WebSocket, unsigned.
+// path is PathCommands, PathInteractions or PathEvents; body is what Slack
+// would have posted there (a command's form, "payload=<json>" for an
+// interaction, an event's JSON).
+func (a *App) ServeVerified(ctx context.Context, path string, body []byte) events.APIGatewayV2HTTPResponse {
 	ctx, cancel := context.WithTimeout(ctx, a.budget)
 	defer cancel()
 	switch path {
 	case PathCommands:
-		return a.handleCommand(ctx, body), nil
+		return a.handleCommand(ctx, body)
 	case PathInteractions:
-		return a.handleInteraction(ctx, body), nil
-	default:
-		return a.handleEvent(ctx, body), nil
+		return a.handleInteraction(ctx, body)
+	case PathEvents:
+		return a.handleEvent(ctx, body)
 	}
+	return plain(http.StatusNotFound, "not found")
 }
 
 // rawBody returns the bytes Slack signed: API Gateway base64-encodes some
