@@ -12,25 +12,34 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/embedded"
 	"github.com/orgcredit/orgcredit/internal/notify"
 )
 
+// newStore starts the local server's back end (embedded, recorded) with
+// its table.
 func newStore(t *testing.T) *dynamo.Store {
+	st, _ := newRecordedStore(t)
+	return st
+}
+
+func newRecordedStore(t *testing.T) (*dynamo.Store, *embedded.Feed) {
 	t.Helper()
-	client, stop, err := dynamo.NewEmbeddedClient()
+	db, err := startDB("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(stop)
-	if err := dynamo.EnsureTable(context.Background(), client, "local-test"); err != nil {
+	t.Cleanup(db.Close)
+	if err := dynamo.EnsureTable(context.Background(), db.Client(), "local-test"); err != nil {
 		t.Fatal(err)
 	}
-	return dynamo.New(client, "local-test")
+	return dynamo.New(db.Client(), "local-test"), db.Feed()
 }
 
 // TestSeedIsIdempotent: a second start against the same table (a
@@ -181,21 +190,19 @@ func TestLocalServerMountsSlack(t *testing.T) {
 // TestNotificationsPrintedWithoutSlack: with no Slack Web API configured,
 // the Billing holder's notifications show in the log instead of failing.
 func TestNotificationsPrintedWithoutSlack(t *testing.T) {
-	st := newStore(t)
-	ctx := context.Background()
+	st, feed := newRecordedStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	demo, err := seedDemo(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs strings.Builder
-	log := slog.New(slog.NewTextHandler(&logs, nil))
+	logs := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	if (config{}).slackReachable() || !(config{SlackAPIURL: "http://x"}).slackReachable() {
 		t.Fatal("slackReachable")
 	}
-	p := notify.NewPoller(notify.New(st, printedSlack{log: log}, notify.WithLogger(log)), st, time.Hour)
-	if err := p.Poll(ctx); err != nil { // baseline
-		t.Fatal(err)
-	}
+	go notify.New(st, printedSlack{log: log}, notify.WithLogger(log)).Follow(ctx, feed, notify.FollowOptions{ScheduleEvery: time.Hour})
 	agent, err := st.AgentByToken(ctx, demo.Agents[0].Token)
 	if err != nil {
 		t.Fatal(err)
@@ -206,10 +213,30 @@ func TestNotificationsPrintedWithoutSlack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := p.Poll(ctx); err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "Slack alert (not sent") || !strings.Contains(logs.String(), "U0DINA") {
+		if time.Now().After(deadline) {
+			t.Fatalf("log = %s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	if !strings.Contains(logs.String(), "Slack message (not sent") || !strings.Contains(logs.String(), "U0DINA") {
-		t.Fatalf("log = %s", logs.String())
-	}
+}
+
+// lockedBuffer is a log destination written by one goroutine and read by
+// another.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

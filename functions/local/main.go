@@ -31,13 +31,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/adminapi"
 	"github.com/orgcredit/orgcredit/internal/agentapi"
 	"github.com/orgcredit/orgcredit/internal/apigw"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/embedded"
 	"github.com/orgcredit/orgcredit/internal/notify"
 	"github.com/orgcredit/orgcredit/internal/slackapp"
 )
@@ -67,11 +67,12 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	client, closeDB, err := dynamoClient(ctx, cfg.DynamoDBEndpoint)
+	db, err := startDB(cfg.DynamoDBEndpoint)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
+	defer db.Close()
+	client := db.Client()
 	if err := dynamo.EnsureTable(ctx, client, cfg.Table); err != nil {
 		return fmt.Errorf("prepare table %s: %w", cfg.Table, err)
 	}
@@ -99,19 +100,15 @@ func run() error {
 	srv := &http.Server{Handler: routes(store, app, cfg), ReadHeaderTimeout: 10 * time.Second}
 	printBanner(os.Stdout, cfg, base, demo)
 
-	// There are no DynamoDB Streams or schedules locally: the poller turns
-	// changes of the watched items into the same stream records, and runs
-	// the same schedule handler, every few seconds.
+	// There are no DynamoDB Streams or schedules locally: every write goes
+	// through the recorder in front of the back end, which turns it into
+	// the stream record DynamoDB would deliver, and the notifier follows
+	// that stream and runs its schedule in process.
 	var notifySlack notify.Slack = app
 	if !cfg.slackReachable() {
 		notifySlack = printedSlack{log: slog.Default()}
 	}
-	poller := notify.NewPoller(notify.New(store, notifySlack, notify.WithLogger(slog.Default())), store, 2*time.Second)
-	go func() {
-		if err := poller.Run(ctx); err != nil {
-			slog.Error("notifier poller stopped", "err", err)
-		}
-	}()
+	go notify.New(store, notifySlack, notify.WithLogger(slog.Default())).Follow(ctx, db.Feed(), notify.FollowOptions{})
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -215,19 +212,16 @@ func envOrGenerate(cfg *config, name string) string {
 	return hex.EncodeToString(b[:])
 }
 
-// dynamoClient is the embedded back end by default, or the given endpoint
-// (DynamoDB Local, or any DynamoDB-compatible server).
-func dynamoClient(ctx context.Context, endpoint string) (*dynamodb.Client, func(), error) {
+// startDB serves the embedded back end by default, or the given endpoint
+// (DynamoDB Local, or any DynamoDB-compatible server), behind the recorder
+// of the local change stream.
+func startDB(endpoint string) (*embedded.Server, error) {
 	if endpoint == "" {
-		c, stop, err := dynamo.NewEmbeddedClient()
-		if err != nil {
-			return nil, nil, fmt.Errorf("start the embedded DynamoDB back end: %w", err)
-		}
-		return c, stop, nil
+		return embedded.StartRecorded(), nil
 	}
-	c, err := dynamo.NewClient(ctx, endpoint)
+	db, err := embedded.Proxy(endpoint)
 	if err != nil {
-		return nil, nil, fmt.Errorf("DynamoDB client for %s: %w", endpoint, err)
+		return nil, fmt.Errorf("DYNAMODB_ENDPOINT=%q: %w", endpoint, err)
 	}
-	return c, func() {}, nil
+	return db, nil
 }

@@ -15,8 +15,15 @@ type printedSlack struct {
 	log *slog.Logger
 }
 
-func (p printedSlack) DirectMessage(ctx context.Context, slackUserID, text string) error {
-	p.log.InfoContext(ctx, "Slack message (not sent: no Slack Web API configured)", "to", slackUserID, "text", text)
+func (p printedSlack) SendAlert(ctx context.Context, org domain.Org, holder domain.Member, a domain.Alert, group *domain.BudgetGroup) error {
+	args := []any{"org", org.ID, "to", holder.SlackUserID, "kind", string(a.Kind)}
+	switch a.Kind {
+	case domain.AlertGroupSpend:
+		args = append(args, "group", a.GroupID, "period", a.Period, "spent", a.Spent.String(), "cap", a.Cap.String(), "level", a.Level)
+	default:
+		args = append(args, "balance", a.Balance.String(), "threshold", a.Threshold.String())
+	}
+	p.log.InfoContext(ctx, "Slack alert (not sent: no Slack Web API configured)", args...)
 	return nil
 }
 

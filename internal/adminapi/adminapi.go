@@ -31,7 +31,7 @@ type Store interface {
 	CreateOrg(ctx context.Context, org domain.Org, owner domain.Member) (domain.Org, bool, error)
 	GetOrg(ctx context.Context, orgID string) (domain.Org, error)
 	GetPool(ctx context.Context, orgID string) (domain.Pool, error)
-	SetThreshold(ctx context.Context, orgID string, actor *domain.Member, threshold domain.Micros) (domain.Pool, error)
+	UpdateOrg(ctx context.Context, orgID string, actor *domain.Member, change domain.OrgChange) (domain.Org, error)
 	PendingTransfer(ctx context.Context, orgID string) (*domain.Transfer, error)
 
 	AddMember(ctx context.Context, m domain.Member, actor *domain.Member) (domain.Member, bool, error)
@@ -54,12 +54,6 @@ type Store interface {
 	Grant(ctx context.Context, g domain.Grant, actor *domain.Member) (domain.Grant, domain.Pool, bool, error)
 	Audit(ctx context.Context, orgID string, limit int) ([]domain.AuditEntry, error)
 }
-
-// Audit page sizes.
-const (
-	DefaultAuditLimit = 50
-	MaxAuditLimit     = 500
-)
 
 // API serves the admin API.
 type API struct {

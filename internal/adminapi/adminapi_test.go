@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgcredit/orgcredit/internal/domain"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/dynamotest"
 )
 
 const adminToken = "test-admin-token"
@@ -22,17 +23,8 @@ var now = time.Date(2026, 11, 3, 14, 0, 0, 0, time.UTC)
 
 func newAPI(t *testing.T, opts ...Option) (*API, *dynamo.Store) {
 	t.Helper()
-	ctx := context.Background()
-	client, stop, err := dynamo.NewEmbeddedClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	if err := dynamo.EnsureTable(ctx, client, "orgcredit-admin-test"); err != nil {
-		t.Fatal(err)
-	}
-	clock := func() time.Time { return now }
-	st := dynamo.New(client, "orgcredit-admin-test", dynamo.WithClock(clock))
+	clock := dynamotest.NewClock(now).Now
+	st := dynamotest.NewStore(t, dynamo.WithClock(clock))
 	return New(st, append([]Option{WithAdminToken(adminToken), WithClock(clock)}, opts...)...), st
 }
 
@@ -115,7 +107,11 @@ func TestOrganizationsAndMembers(t *testing.T) {
 		{"GET", "/admin/orgs/bad%23id", "", 404, []string{"not-found"}, nil},
 		{"PATCH", "/admin/orgs/acme", `{"low_balance_threshold_micros":5000000}`, 200, []string{`"low_balance_threshold_micros":5000000`}, nil},
 		{"PATCH", "/admin/orgs/acme", `{"low_balance_threshold_micros":-1}`, 400, []string{"low_balance_threshold_micros"}, nil},
-		{"PATCH", "/admin/orgs/acme", `{}`, 400, []string{"required"}, nil},
+		{"PATCH", "/admin/orgs/acme", `{}`, 400, []string{"Nothing to change", "low_balance_threshold_micros", "top_up_url"}, nil},
+		{"PATCH", "/admin/orgs/acme", `{"top_up_url":"https://billing.example.com/credit?org=acme"}`, 200, []string{`"top_up_url":"https://billing.example.com/credit?org=acme"`, `"low_balance_threshold_micros":5000000`}, nil},
+		{"PATCH", "/admin/orgs/acme", `{"top_up_url":"http://billing.example.com"}`, 400, []string{`"field":"top_up_url"`, "https"}, nil},
+		{"PATCH", "/admin/orgs/acme", `{"top_up_url":"https://evil.example/pay|Top up credits here"}`, 400, []string{`"field":"top_up_url"`}, nil},
+		{"PATCH", "/admin/orgs/acme", `{"top_up_url":""}`, 200, []string{`"top_up_url":""`}, nil},
 
 		{"POST", "/admin/orgs/acme/members", `{"id":"sari","name":"Sari","slack_user_id":"U0SARI","role":"member"}`, 201, []string{`"id":"sari"`, `"role":"member"`, `"billing_holder":false`, `"status":"active"`}, nil},
 		{"POST", "/admin/orgs/acme/members", `{"id":"sari","name":"Sari","slack_user_id":"U0SARI","role":"member"}`, 200, []string{`"id":"sari"`}, nil},
@@ -135,7 +131,7 @@ func TestOrganizationsAndMembers(t *testing.T) {
 		{"GET", "/admin/orgs/acme/members", "", 200, []string{`"id":"ravi"`, `"status":"removed"`}, nil},
 		{"GET", "/admin/orgs/acme", "", 200, []string{`"billing_holder":{"id":"dina"`}, nil},
 	})
-	tr, err := st.RequestTransfer(context.Background(), "acme", "dina", "sari")
+	tr, _, err := st.RequestTransfer(context.Background(), "acme", "dina", "sari")
 	if err != nil {
 		t.Fatalf("RequestTransfer: %v", err)
 	}

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -61,6 +62,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 		// Text that would corrupt the audit trail or Slack messages.
 		{"blank member name", "POST", "/admin/orgs/acme/members", `{"id":"m1","name":"   "}`, 400, []string{`"field":"name"`, "blank"}},
 		{"control character in a name", "POST", "/admin/orgs/acme/members", `{"id":"m1","name":"a\u001b[31m"}`, 400, []string{`"field":"name"`, "U+001B"}},
+		{"bidirectional override in a name", "POST", "/admin/orgs/acme/members", `{"id":"m1","name":"Sari\u202egnp.exe"}`, 400, []string{`"field":"name"`, "U+202E"}},
+		{"zero-width space in a group name", "POST", "/admin/orgs/acme/budget-groups", `{"id":"g","name":"Re\u200bsearch","cap_micros":1}`, 400, []string{`"field":"name"`, "U+200B"}},
+		{"reason over 500 characters", "POST", "/admin/orgs/acme/grants", `{"id":"g1","amount_micros":5,"reason":"` + strings.Repeat("é", 501) + `"}`, 400, []string{`"field":"reason"`, "500 characters"}},
+		{"top-up link that is not https", "PATCH", "/admin/orgs/acme", `{"top_up_url":"javascript:alert(1)"}`, 400, []string{`"field":"top_up_url"`}},
 		{"NUL in a reason", "POST", "/admin/orgs/acme/grants", `{"id":"g1","amount_micros":5,"reason":"a\u0000"}`, 400, []string{`"field":"reason"`}},
 		{"Slack user id that is a display name", "POST", "/admin/orgs/acme/members", `{"id":"m1","name":"M","slack_user_id":"@dina"}`, 400, []string{`"field":"slack_user_id"`}},
 		{"Slack user id too long", "POST", "/admin/orgs/acme/members", `{"id":"m1","name":"M","slack_user_id":"U` + strings.Repeat("A", 5000) + `"}`, 400, []string{`"field":"slack_user_id"`}},
@@ -124,5 +129,39 @@ func TestAgentTokenOnAdminAPI(t *testing.T) {
 	resp, err := a.Handle(context.Background(), event("GET", "/admin/orgs/acme", "Bearer "+domain.NewToken(), ""))
 	if err != nil || resp.StatusCode != 401 || !strings.Contains(resp.Body, "agent API (/v1)") || !strings.Contains(resp.Body, `"instance":"/admin/orgs/acme"`) {
 		t.Errorf("agent token on the admin API = %d %s", resp.StatusCode, resp.Body)
+	}
+}
+
+// TestGrantLimits: a reason is counted in characters, as its error says,
+// and grants stop at the ceiling of the pool's running totals with a
+// problem that says so, nothing written.
+func TestGrantLimits(t *testing.T) {
+	a, st := newAPI(t)
+	run(t, a, []step{
+		{"POST", "/admin/orgs", createAcme, 201, nil, nil},
+		// 500 two-byte characters: 1,000 bytes, within the limit.
+		{"POST", "/admin/orgs/acme/grants", `{"id":"g-accents","amount_micros":5,"reason":"` + strings.Repeat("é", 500) + `"}`, 201, nil, nil},
+	})
+	ctx := context.Background()
+	for i := 0; ; i++ {
+		resp := call(t, a, "POST", "/admin/orgs/acme/grants", fmt.Sprintf(`{"id":"big-%d","amount_micros":%d}`, i, domain.MaxGrantMicros))
+		if resp.StatusCode == 201 {
+			if i > 200 {
+				t.Fatal("grants never stopped at a ceiling")
+			}
+			continue
+		}
+		if resp.StatusCode != 409 || !strings.Contains(resp.Body, "credit-ceiling-reached") || !strings.Contains(resp.Body, `"ceiling_micros":`) ||
+			!strings.Contains(resp.Body, "nothing was granted") {
+			t.Fatalf("the grant past the ceiling = %d %s", resp.StatusCode, resp.Body)
+		}
+		break
+	}
+	p, err := st.GetPool(ctx, "acme")
+	if err != nil || p.Granted > domain.MaxRunningTotalMicros {
+		t.Fatalf("pool after the ceiling: %+v %v", p, err)
+	}
+	if resp := call(t, a, "GET", "/admin/orgs/acme", ""); resp.StatusCode != 200 {
+		t.Fatalf("the organization is unreadable at the ceiling: %d %s", resp.StatusCode, resp.Body)
 	}
 }

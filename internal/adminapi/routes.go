@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -19,43 +18,6 @@ type response = events.APIGatewayV2HTTPResponse
 
 // none is the zero response that goes with an error.
 var none response
-
-func validate(field string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return apigw.BadRequest(field, "%s.", strings.TrimSuffix(err.Error(), "."))
-}
-
-// validName checks a display name: the domain's rule, and not blank (a
-// name of spaces shows as nothing in Slack and the audit trail).
-func validName(field, kind, name string) error {
-	if err := validate(field, domain.ValidateName(kind, name)); err != nil {
-		return err
-	}
-	if strings.TrimSpace(name) == "" {
-		return apigw.BadRequest(field, "The %s name is blank; send a name people will recognise.", kind)
-	}
-	return nil
-}
-
-// Slack ids as Slack writes them: upper-case letters and digits, users
-// starting with U or W, workspaces with T (or E for an Enterprise Grid).
-// Checking the shape catches a display name ("@dina") or a channel id
-// pasted where an id belongs; the id ties the record to Slack, so a wrong
-// one would make the member or organization unreachable there.
-var (
-	slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{1,31}$`)
-	slackTeamID = regexp.MustCompile(`^[TE][A-Z0-9]{1,31}$`)
-)
-
-func validSlackID(field, v string, pattern *regexp.Regexp, what, example string) error {
-	if v == "" || pattern.MatchString(v) {
-		return nil
-	}
-	return apigw.BadRequest(field, "%q is not a Slack %s such as %q: upper-case letters and digits, at most 32. Copy it from Slack or leave the field out.",
-		v, what, example)
-}
 
 // groupRefProblem turns the store's not-found for a budget group named in
 // the body into a 400 about that field: a 404 would say the URL is wrong.
@@ -93,6 +55,7 @@ type createOrgRequest struct {
 	Name                      string      `json:"name,required"`
 	SlackTeamID               string      `json:"slack_team_id"`
 	LowBalanceThresholdMicros json.Number `json:"low_balance_threshold_micros"`
+	TopUpURL                  string      `json:"top_up_url"`
 	Owner                     memberInput `json:"owner,required"`
 }
 
@@ -101,34 +64,16 @@ func (a *API) createOrg(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 	if err := apigw.DecodeJSON(req, &in); err != nil {
 		return none, err
 	}
-	if err := validate("id", domain.ValidateID("organization", in.ID)); err != nil {
-		return none, err
-	}
-	if err := validName("name", "organization", in.Name); err != nil {
-		return none, err
-	}
-	if err := validate("owner.id", domain.ValidateID("member", in.Owner.ID)); err != nil {
-		return none, err
-	}
-	if err := validName("owner.name", "member", in.Owner.Name); err != nil {
-		return none, err
-	}
-	if err := validSlackID("slack_team_id", in.SlackTeamID, slackTeamID, "workspace id", "T0123ABCD"); err != nil {
-		return none, err
-	}
-	if err := validSlackID("owner.slack_user_id", in.Owner.SlackUserID, slackUserID, "user id", "U0123ABCD"); err != nil {
-		return none, err
-	}
 	var threshold domain.Micros
 	if in.LowBalanceThresholdMicros != "" {
-		t, err := apigw.Amount("low_balance_threshold_micros", in.LowBalanceThresholdMicros, domain.MaxCapMicros, true)
+		t, err := apigw.Micros("low_balance_threshold_micros", in.LowBalanceThresholdMicros)
 		if err != nil {
 			return none, err
 		}
 		threshold = t
 	}
-	org := domain.Org{ID: in.ID, Name: in.Name, SlackTeamID: in.SlackTeamID, LowBalanceThreshold: threshold}
-	owner := domain.Member{OrgID: in.ID, ID: in.Owner.ID, Name: in.Owner.Name, SlackUserID: in.Owner.SlackUserID, Role: domain.RoleOwner, Status: domain.MemberActive}
+	org := domain.Org{ID: in.ID, Name: in.Name, SlackTeamID: in.SlackTeamID, LowBalanceThreshold: threshold, TopUpURL: in.TopUpURL}
+	owner := domain.Member{OrgID: in.ID, ID: in.Owner.ID, Name: in.Owner.Name, SlackUserID: in.Owner.SlackUserID}
 	org, first, err := a.store.CreateOrg(ctx, org, owner)
 	if err != nil {
 		return none, err
@@ -153,7 +98,9 @@ func (a *API) getOrg(ctx context.Context, _ events.APIGatewayV2HTTPRequest, p ap
 }
 
 type patchOrgRequest struct {
-	LowBalanceThresholdMicros json.Number `json:"low_balance_threshold_micros,required"`
+	LowBalanceThresholdMicros json.Number `json:"low_balance_threshold_micros"`
+	// TopUpURL is where people add credit; "" removes it.
+	TopUpURL *string `json:"top_up_url"`
 }
 
 func (a *API) patchOrg(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
@@ -161,11 +108,15 @@ func (a *API) patchOrg(ctx context.Context, req events.APIGatewayV2HTTPRequest, 
 	if err := apigw.DecodeJSON(req, &in); err != nil {
 		return none, err
 	}
-	t, err := apigw.Amount("low_balance_threshold_micros", in.LowBalanceThresholdMicros, domain.MaxCapMicros, true)
-	if err != nil {
-		return none, err
+	change := domain.OrgChange{TopUpURL: in.TopUpURL}
+	if in.LowBalanceThresholdMicros != "" {
+		t, err := apigw.Micros("low_balance_threshold_micros", in.LowBalanceThresholdMicros)
+		if err != nil {
+			return none, err
+		}
+		change.LowBalanceThreshold = &t
 	}
-	if _, err := a.store.SetThreshold(ctx, p["org"], nil, t); err != nil {
+	if _, err := a.store.UpdateOrg(ctx, p["org"], nil, change); err != nil {
 		return none, err
 	}
 	return a.getOrg(ctx, req, p)
@@ -191,6 +142,7 @@ func (a *API) orgView(ctx context.Context, org domain.Org) (OrgView, error) {
 		BalanceMicros:             int64(pool.Balance),
 		GrantedMicros:             int64(pool.Granted),
 		LowBalanceThresholdMicros: int64(pool.Threshold),
+		TopUpURL:                  org.TopUpURL,
 		BillingHolder:             MemberRef{ID: holder.ID, Name: holder.Name},
 		CreatedAt:                 timestamp(org.CreatedAt),
 	}
@@ -212,24 +164,7 @@ func (a *API) addMember(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 	if err := apigw.DecodeJSON(req, &in); err != nil {
 		return none, err
 	}
-	if err := validate("id", domain.ValidateID("member", in.ID)); err != nil {
-		return none, err
-	}
-	if err := validName("name", "member", in.Name); err != nil {
-		return none, err
-	}
-	if err := validSlackID("slack_user_id", in.SlackUserID, slackUserID, "user id", "U0123ABCD"); err != nil {
-		return none, err
-	}
-	role := domain.RoleMember
-	if in.Role != "" {
-		r, err := domain.ParseRole(in.Role)
-		if err != nil {
-			return none, err
-		}
-		role = r
-	}
-	m := domain.Member{OrgID: p["org"], ID: in.ID, Name: in.Name, SlackUserID: in.SlackUserID, Role: role, Status: domain.MemberActive}
+	m := domain.Member{OrgID: p["org"], ID: in.ID, Name: in.Name, SlackUserID: in.SlackUserID, Role: domain.Role(in.Role)}
 	m, first, err := a.store.AddMember(ctx, m, nil)
 	if err != nil {
 		return none, err
@@ -266,11 +201,7 @@ func (a *API) patchMember(ctx context.Context, req events.APIGatewayV2HTTPReques
 	if err := apigw.DecodeJSON(req, &in); err != nil {
 		return none, err
 	}
-	role, err := domain.ParseRole(in.Role)
-	if err != nil {
-		return none, err
-	}
-	m, err := a.store.SetRole(ctx, p["org"], nil, p["member"], role)
+	m, err := a.store.SetRole(ctx, p["org"], nil, p["member"], domain.Role(in.Role))
 	if err != nil {
 		return none, err
 	}
@@ -299,13 +230,7 @@ func (a *API) createGroup(ctx context.Context, req events.APIGatewayV2HTTPReques
 	if err := apigw.DecodeJSON(req, &in); err != nil {
 		return none, err
 	}
-	if err := validate("id", domain.ValidateID("budget group", in.ID)); err != nil {
-		return none, err
-	}
-	if err := validName("name", "budget group", in.Name); err != nil {
-		return none, err
-	}
-	capMicros, err := apigw.Amount("cap_micros", in.CapMicros, domain.MaxCapMicros, true)
+	capMicros, err := apigw.Micros("cap_micros", in.CapMicros)
 	if err != nil {
 		return none, err
 	}
@@ -325,7 +250,7 @@ func (a *API) patchGroup(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if err := apigw.DecodeJSON(req, &in); err != nil {
 		return none, err
 	}
-	capMicros, err := apigw.Amount("cap_micros", in.CapMicros, domain.MaxCapMicros, true)
+	capMicros, err := apigw.Micros("cap_micros", in.CapMicros)
 	if err != nil {
 		return none, err
 	}
@@ -381,17 +306,6 @@ func (a *API) createAgent(ctx context.Context, req events.APIGatewayV2HTTPReques
 	if err := apigw.DecodeJSON(req, &in); err != nil {
 		return none, err
 	}
-	if err := validate("id", domain.ValidateID("agent", in.ID)); err != nil {
-		return none, err
-	}
-	if err := validName("name", "agent", in.Name); err != nil {
-		return none, err
-	}
-	if in.BudgetGroupID != "" {
-		if err := validate("budget_group_id", domain.ValidateID("budget group", in.BudgetGroupID)); err != nil {
-			return none, err
-		}
-	}
 	ag, token, first, err := a.store.CreateAgent(ctx, domain.Agent{OrgID: p["org"], ID: in.ID, Name: in.Name, BudgetGroupID: in.BudgetGroupID}, nil)
 	if err != nil {
 		return none, a.groupRefProblem(ctx, err, p["org"], "", in.BudgetGroupID)
@@ -418,11 +332,6 @@ func (a *API) patchAgent(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	group := ""
 	if in.BudgetGroupID != nil {
 		group = *in.BudgetGroupID
-	}
-	if group != "" {
-		if err := validate("budget_group_id", domain.ValidateID("budget group", group)); err != nil {
-			return none, err
-		}
 	}
 	ag, err := a.store.SetAgentGroup(ctx, p["org"], p["agent"], group, nil)
 	if err != nil {
@@ -459,23 +368,14 @@ type grantRequest struct {
 	Reason       string      `json:"reason"`
 }
 
-// maxReasonLen bounds a grant's reason, which is kept in the audit trail.
-const maxReasonLen = 500
-
 func (a *API) grant(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
 	var in grantRequest
 	if err := apigw.DecodeJSON(req, &in); err != nil {
 		return none, err
 	}
-	if err := validate("id", domain.ValidateID("grant", in.ID)); err != nil {
-		return none, err
-	}
-	amount, err := apigw.Amount("amount_micros", in.AmountMicros, domain.MaxGrantMicros, false)
+	amount, err := apigw.Micros("amount_micros", in.AmountMicros)
 	if err != nil {
 		return none, err
-	}
-	if len(in.Reason) > maxReasonLen {
-		return none, apigw.BadRequest("reason", "\"reason\" must be at most %d characters.", maxReasonLen)
 	}
 	g, pool, first, err := a.store.Grant(ctx, domain.Grant{OrgID: p["org"], ID: in.ID, Amount: amount, Reason: in.Reason}, nil)
 	if err != nil {
@@ -488,16 +388,13 @@ func (a *API) grant(ctx context.Context, req events.APIGatewayV2HTTPRequest, p a
 }
 
 func (a *API) audit(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
-	limit := DefaultAuditLimit
+	limit := 0 // the domain's default
 	if s, ok := req.QueryStringParameters["limit"]; ok {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 || n > MaxAuditLimit {
-			return none, apigw.BadRequest("limit", "limit must be a whole number from 1 to %d (default %d), got %q.", MaxAuditLimit, DefaultAuditLimit, s)
+		if err != nil || n < 1 {
+			return none, apigw.BadRequest("limit", "limit must be a whole number from 1 to %d (default %d), got %q.", domain.MaxAuditEntries, domain.DefaultAuditEntries, s)
 		}
 		limit = n
-	}
-	if _, err := a.store.GetOrg(ctx, p["org"]); err != nil {
-		return none, err
 	}
 	entries, err := a.store.Audit(ctx, p["org"], limit)
 	if err != nil {

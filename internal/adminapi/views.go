@@ -16,6 +16,7 @@ type OrgView struct {
 	BalanceMicros             int64         `json:"balance_micros"`
 	GrantedMicros             int64         `json:"granted_micros"`
 	LowBalanceThresholdMicros int64         `json:"low_balance_threshold_micros"`
+	TopUpURL                  string        `json:"top_up_url"`
 	BillingHolder             MemberRef     `json:"billing_holder"`
 	PendingTransfer           *TransferView `json:"pending_transfer"`
 	CreatedAt                 string        `json:"created_at,omitempty"`

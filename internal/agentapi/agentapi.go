@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -34,8 +33,10 @@ type Store interface {
 	// AgentByToken finds the agent a token belongs to; domain.ErrNotFound
 	// for an unknown token, domain.ErrAgentRevoked for a revoked agent.
 	AgentByToken(ctx context.Context, token string) (domain.Agent, error)
+	// Debit debits e; the result carries the agent as the debit saw it,
+	// reloaded when a revocation or move made the cached one stale.
 	Debit(ctx context.Context, agent domain.Agent, e domain.UsageEvent) (domain.DebitResult, error)
-	Balance(ctx context.Context, agent domain.Agent) (domain.Pool, *domain.GroupStatus, error)
+	Balance(ctx context.Context, agent domain.Agent) (domain.Balance, error)
 }
 
 // API serves the agent API.
@@ -79,7 +80,13 @@ func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 	return a.router.Serve(ctx, req)
 }
 
-type agentFunc func(ctx context.Context, req events.APIGatewayV2HTTPRequest, agent domain.Agent) (events.APIGatewayV2HTTPResponse, error)
+// caller is who sends a request: the agent its token names, as cached.
+type caller struct {
+	agent domain.Agent
+	token string
+}
+
+type agentFunc func(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error)
 
 // authed resolves the bearer token to its agent before f runs. Every
 // refusal of the credentials is a 401 problem with a Bearer challenge.
@@ -101,7 +108,7 @@ func (a *API) authed(f agentFunc) apigw.RouteFunc {
 		case err != nil:
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
-		resp, err := f(ctx, req, agent)
+		resp, err := f(ctx, req, caller{agent: agent, token: token})
 		if errors.Is(err, domain.ErrAgentRevoked) {
 			// Revoked after the cache was filled: forget it now, and
 			// answer as for any revoked token (the store's refusal alone
@@ -152,44 +159,43 @@ type UsageResponse struct {
 	Duplicate       bool    `json:"duplicate"`
 }
 
-// maxKindLen bounds "kind", as domain.UsageEvent.Validate does.
-const maxKindLen = 64
+// usageEvent reads a usage event from its JSON form; the domain checks
+// it (domain.UsageEvent.Validate) when the store debits it.
+func usageEvent(in usageRequest) (domain.UsageEvent, error) {
+	amount, err := apigw.Micros("amount_micros", in.AmountMicros)
+	if err != nil {
+		return domain.UsageEvent{}, err
+	}
+	e := domain.UsageEvent{ID: in.ID, Amount: amount, Kind: in.Kind}
+	if in.OccurredAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, in.OccurredAt)
+		if err != nil {
+			return domain.UsageEvent{}, apigw.BadRequest("occurred_at",
+				"\"occurred_at\" must be an RFC 3339 time such as \"2026-11-03T14:05:00Z\", got %q.", in.OccurredAt)
+		}
+		e.OccurredAt = t
+	}
+	return e, e.Validate()
+}
 
 // postUsage debits one usage event. The first delivery and every duplicate
 // are answered 200 with the same body, except "duplicate": a retry cannot
 // tell "my first try was lost" from "my first try succeeded", and need
 // not.
-func (a *API) postUsage(ctx context.Context, req events.APIGatewayV2HTTPRequest, agent domain.Agent) (events.APIGatewayV2HTTPResponse, error) {
+func (a *API) postUsage(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error) {
 	var in usageRequest
 	if err := apigw.DecodeJSON(req, &in); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	if err := domain.ValidateID("usage", in.ID); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, apigw.BadRequest("id", "%s.", strings.TrimSuffix(err.Error(), "."))
-	}
-	amount, err := apigw.Amount("amount_micros", in.AmountMicros, domain.MaxUsageMicros, false)
+	e, err := usageEvent(in)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	e := domain.UsageEvent{ID: in.ID, Amount: amount, Kind: in.Kind}
-	if len(in.Kind) > maxKindLen {
-		return events.APIGatewayV2HTTPResponse{}, apigw.BadRequest("kind", "\"kind\" must be at most %d characters.", maxKindLen)
-	}
-	if in.OccurredAt != "" {
-		t, err := time.Parse(time.RFC3339Nano, in.OccurredAt)
-		if err != nil {
-			return events.APIGatewayV2HTTPResponse{}, apigw.BadRequest("occurred_at",
-				"\"occurred_at\" must be an RFC 3339 time such as \"2026-11-03T14:05:00Z\", got %q.", in.OccurredAt)
-		}
-		e.OccurredAt = t
-	}
-	if err := e.Validate(); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	res, err := a.store.Debit(ctx, agent, e)
+	res, err := a.store.Debit(ctx, c.agent, e)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
+	a.tokens.refresh(c.token, res.Agent)
 	u := res.Usage
 	out := UsageResponse{
 		ID:            u.ID,
@@ -228,13 +234,14 @@ type GroupBalance struct {
 	Period          string `json:"period"`
 }
 
-func (a *API) getBalance(ctx context.Context, req events.APIGatewayV2HTTPRequest, agent domain.Agent) (events.APIGatewayV2HTTPResponse, error) {
-	pool, group, err := a.store.Balance(ctx, agent)
+func (a *API) getBalance(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error) {
+	bal, err := a.store.Balance(ctx, c.agent)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	out := BalanceResponse{OrgID: agent.OrgID, AgentID: agent.ID, BalanceMicros: int64(pool.Balance)}
-	if group != nil {
+	a.tokens.refresh(c.token, bal.Agent)
+	out := BalanceResponse{OrgID: c.agent.OrgID, AgentID: c.agent.ID, BalanceMicros: int64(bal.Pool.Balance)}
+	if group := bal.Group; group != nil {
 		out.BudgetGroup = &GroupBalance{
 			ID:              group.Group.ID,
 			Name:            group.Group.Name,

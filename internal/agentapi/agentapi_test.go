@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/dynamo"
 )
 
 func TestDebitIsIdempotent(t *testing.T) {
@@ -253,25 +256,63 @@ func TestTokenCache(t *testing.T) {
 		t.Errorf("an unknown token was looked up %d times, want once", got-n)
 	}
 
+	// A revocation holds at once, though the agent is cached: the very
+	// next request is refused.
 	if err := f.store.RevokeAgent(f.ctx, "acme", "support-bot", nil); err != nil {
 		t.Fatal(err)
 	}
-	// Within the TTL the cached agent may still be used; the store is not
-	// asked. After the TTL the revocation holds.
-	f.clock.Advance(29 * time.Second)
-	if s := get(); s != 200 {
-		t.Logf("revocation seen before the TTL (allowed): %d", s)
-	}
-	f.clock.Advance(2 * time.Second)
 	resp := f.do(request(http.MethodGet, "/v1/balance", token, "", ""))
 	if resp.StatusCode != 401 || !strings.Contains(resp.Headers["WWW-Authenticate"], "invalid_token") {
-		t.Fatalf("revoked token after the TTL = %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+		t.Fatalf("revoked token right after the revocation = %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
 	}
 	before := f.state()
 	if resp := f.postUsage("support-bot", `{"id":"after-revoke","amount_micros":1}`); resp.StatusCode != 401 {
 		t.Errorf("revoked token debit = %d %s", resp.StatusCode, resp.Body)
 	}
 	f.requireUnchanged(before)
+}
+
+// Two function instances share one table, each with its own token cache
+// and store: what one revokes or moves, the other refuses or counts
+// against the new group at its very next request, cache or no cache.
+func TestAgentChangesHoldAtOnceAcrossInstances(t *testing.T) {
+	f := newFixture(t)
+	other := New(dynamo.New(f.store.Client(), f.store.Table(), dynamo.WithClock(f.clock.Now)), WithClock(f.clock.Now))
+	post := func(api *API, agent, id string, amount int64) events.APIGatewayV2HTTPResponse {
+		return f.doWith(api, request(http.MethodPost, "/v1/usage", f.tokens[agent], "application/json",
+			fmt.Sprintf(`{"id":%q,"amount_micros":%d}`, id, amount)))
+	}
+	// Warm both instances' caches.
+	for i, api := range []*API{f.api, other} {
+		for _, agent := range []string{"research-bot", "free-bot"} {
+			if resp := post(api, agent, fmt.Sprintf("warm-%s-%d", agent, i), 1); resp.StatusCode != 200 {
+				t.Fatalf("warm-up debit of %s = %d %s", agent, resp.StatusCode, resp.Body)
+			}
+		}
+	}
+	// The first instance's operator revokes: the second refuses at once.
+	if err := f.store.RevokeAgent(f.ctx, "acme", "research-bot", nil); err != nil {
+		t.Fatal(err)
+	}
+	before := f.state()
+	if resp := post(other, "research-bot", "after-revoke", credit); resp.StatusCode != 401 {
+		t.Fatalf("the other instance's next debit of a revoked agent = %d %s", resp.StatusCode, resp.Body)
+	}
+	f.requireUnchanged(before)
+	if resp := f.doWith(other, request(http.MethodGet, "/v1/balance", f.tokens["research-bot"], "", "")); resp.StatusCode != 401 {
+		t.Fatalf("the other instance's balance of a revoked agent = %d %s", resp.StatusCode, resp.Body)
+	}
+	// A move: the next debit from the other instance counts against the
+	// new group.
+	if _, err := f.store.SetAgentGroup(f.ctx, "acme", "free-bot", "support", nil); err != nil {
+		t.Fatal(err)
+	}
+	resp := post(other, "free-bot", "after-move", 2*credit)
+	var got UsageResponse
+	decode(t, resp, &got)
+	if resp.StatusCode != 200 || got.BudgetGroupID == nil || *got.BudgetGroupID != "support" || got.RemainingMicros == nil || *got.RemainingMicros != 18*credit {
+		t.Fatalf("debit after a move = %d %s", resp.StatusCode, resp.Body)
+	}
 }
 
 func TestTokenTTLIsCapped(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,23 +16,10 @@ import (
 	"github.com/orgcredit/orgcredit/internal/apigw"
 	"github.com/orgcredit/orgcredit/internal/domain"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/dynamotest"
 )
 
 const credit = int64(domain.MicrosPerCredit)
-
-// clock is a settable test clock shared by the store and the token cache.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // countingStore is the real store, counting token lookups.
 type countingStore struct {
@@ -53,7 +39,7 @@ func (s *countingStore) AgentByToken(ctx context.Context, token string) (domain.
 type fixture struct {
 	t      *testing.T
 	ctx    context.Context
-	clock  *clock
+	clock  *dynamotest.Clock
 	store  *countingStore
 	api    *API
 	tokens map[string]string // agent id → token
@@ -64,17 +50,8 @@ var start = time.Date(2026, 11, 3, 14, 0, 0, 0, time.UTC)
 func newFixture(t *testing.T, opts ...Option) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	client, stop, err := dynamo.NewEmbeddedClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	const table = "orgcredit-test"
-	if err := dynamo.EnsureTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{t: start}
-	st := &countingStore{Store: dynamo.New(client, table, dynamo.WithClock(c.Now))}
+	c := dynamotest.NewClock(start)
+	st := &countingStore{Store: dynamotest.NewStore(t, dynamo.WithClock(c.Now))}
 	f := &fixture{t: t, ctx: ctx, clock: c, store: st, tokens: map[string]string{}}
 	f.api = New(st, append([]Option{WithClock(c.Now)}, opts...)...)
 
@@ -140,6 +117,11 @@ func request(method, path, token, contentType, body string) *http.Request {
 
 // do sends r through the handler as the API Gateway event AWS would send.
 func (f *fixture) do(r *http.Request) events.APIGatewayV2HTTPResponse {
+	return f.doWith(f.api, r)
+}
+
+// doWith serves r by api, as another function instance would.
+func (f *fixture) doWith(api *API, r *http.Request) events.APIGatewayV2HTTPResponse {
 	f.t.Helper()
 	ev, err := apigw.Event(r)
 	if err != nil {
@@ -147,7 +129,7 @@ func (f *fixture) do(r *http.Request) events.APIGatewayV2HTTPResponse {
 	}
 	// Event consumed the body; give it back for whoever reads r next.
 	r.Body = io.NopCloser(strings.NewReader(mustBody(f.t, ev)))
-	resp, err := f.api.Handle(f.ctx, ev)
+	resp, err := api.Handle(f.ctx, ev)
 	if err != nil {
 		f.t.Fatalf("Handle returned an error (API Gateway would answer a bare 500): %v", err)
 	}

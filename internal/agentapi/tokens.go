@@ -9,11 +9,16 @@ import (
 	"github.com/orgcredit/orgcredit/internal/domain"
 )
 
-// DefaultTokenTTL is how long a token lookup is trusted by default.
-const DefaultTokenTTL = 30 * time.Second
+// DefaultTokenTTL is how long a token lookup is kept by default. Keeping it
+// is safe however long: the agent it holds carries the organization's
+// agents version it was read at, and a debit or balance read with a stale
+// version reloads the agent (see domain.Agent.Version), so a revocation or
+// move takes effect at the very next request. The TTL only bounds memory
+// and how long an unknown token's answer is kept.
+const DefaultTokenTTL = 5 * time.Minute
 
-// MaxTokenTTL bounds the TTL: a revoked token stops working within it.
-const MaxTokenTTL = 60 * time.Second
+// MaxTokenTTL bounds the TTL.
+const MaxTokenTTL = 15 * time.Minute
 
 // maxCachedTokens bounds the cache's memory. A Lambda instance serves a
 // handful of agents; an attacker sending random well-formed tokens should
@@ -85,6 +90,21 @@ func (c *tokenCache) evict(now time.Time) {
 	}
 	if len(c.entries) >= maxCachedTokens {
 		clear(c.entries)
+	}
+}
+
+// refresh keeps a reloaded agent for token, when it is newer than the one
+// held: the store reloads an agent whose cached version went stale.
+func (c *tokenCache) refresh(token string, a domain.Agent) {
+	if a.ID == "" {
+		return
+	}
+	key := domain.HashToken(token)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok && e.err == nil && e.agent.Version < a.Version {
+		e.agent = a
+		c.entries[key] = e
 	}
 }
 

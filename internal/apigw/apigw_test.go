@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,7 +16,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
-	"github.com/orgcredit/orgcredit/internal/dynamo"
 )
 
 func jsonEvent(body string) events.APIGatewayV2HTTPRequest {
@@ -128,34 +128,32 @@ func TestDecodeJSONBase64Body(t *testing.T) {
 	}
 }
 
-func TestAmount(t *testing.T) {
-	const max = domain.Micros(1000)
+func TestMicros(t *testing.T) {
 	tests := []struct {
-		in        string
-		allowZero bool
-		want      domain.Micros
-		ok        bool
+		in   string
+		want domain.Micros
+		ok   bool
 	}{
-		{"1", false, 1, true},
-		{"1000", false, 1000, true},
-		{"1001", false, 0, false},
-		{"0", false, 0, false},
-		{"0", true, 0, true},
-		{"-0", false, 0, false},
-		{"-5", true, 0, false},
-		{"9223372036854775807", false, 0, false},
-		{"9223372036854775808", false, 0, false},
-		{"-9223372036854775809", false, 0, false},
-		{"", false, 0, false},
+		{"1", 1, true},
+		{"0", 0, true},
+		{"-5", -5, true}, // the domain refuses it, with the field's own rule
+		{"9223372036854775807", math.MaxInt64, true},
+		// Beyond int64: read as the extreme, which the domain then
+		// refuses as too large or not positive.
+		{"9223372036854775808", math.MaxInt64, true},
+		{"-9223372036854775809", math.MinInt64, true},
+		{"", 0, false},
+		{"1.5", 0, false},
+		{"1e3", 0, false},
 	}
 	for _, tt := range tests {
-		got, err := Amount("amount_micros", json.Number(tt.in), max, tt.allowZero)
+		got, err := Micros("amount_micros", json.Number(tt.in))
 		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("Amount(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+			t.Errorf("Micros(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
 		var p *Problem
 		if err != nil && (!errors.As(err, &p) || p.Status != 400) {
-			t.Errorf("Amount(%q) error %v is not a 400 problem", tt.in, err)
+			t.Errorf("Micros(%q) error %v is not a 400 problem", tt.in, err)
 		}
 	}
 }
@@ -183,6 +181,12 @@ func TestProblemFor(t *testing.T) {
 		{"not owner or admin", domain.ErrNotOwnerOrAdmin, 403, ProblemBase + "not-owner-or-admin", nil, ""},
 		{"revoked agent is a state, not credentials", domain.Refusef(domain.RuleAgentRevoked, "agent %q is revoked", "a"), 409, TypeAgentRevoked, nil, ""},
 		{"timeout", context.DeadlineExceeded, 503, TypeUnavailable, nil, ""},
+		{"store unavailable", fmt.Errorf("read: %w", domain.ErrUnavailable), 503, TypeUnavailable, nil, ""},
+		{"organization's items hot", fmt.Errorf("debit: %w", domain.ErrBusy), 429, TypeTooManyRequests, nil, "Too many requests"},
+		{"grant past the ceiling", &domain.CeilingReached{Granted: domain.MaxRunningTotalMicros, Requested: 5}, 409, ProblemBase + "credit-ceiling-reached",
+			map[string]any{"ceiling_micros": int64(domain.MaxRunningTotalMicros), "requested_micros": int64(5)}, "Credit ceiling reached"},
+		{"invalid field", fmt.Errorf("x: %w", domain.ValidateAmount("cap_micros", 5, 4, true)), 400, TypeInvalidRequest,
+			map[string]any{"field": "cap_micros", "max_micros": int64(4)}, "Invalid request"},
 		{"other", errors.New("boom: secret table detail"), 500, TypeInternal, nil, ""},
 	}
 	for _, tt := range tests {
@@ -200,8 +204,8 @@ func TestProblemFor(t *testing.T) {
 			if resp.Headers["Content-Type"] != "application/problem+json" {
 				t.Errorf("content type %q", resp.Headers["Content-Type"])
 			}
-			if tt.status == 503 && resp.Headers["Retry-After"] == "" {
-				t.Error("503 without Retry-After")
+			if (tt.status == 503 || tt.status == 429) && resp.Headers["Retry-After"] == "" {
+				t.Errorf("%d without Retry-After", tt.status)
 			}
 			if tt.status == 500 && strings.Contains(resp.Body, "secret") {
 				t.Errorf("500 leaks the error: %s", resp.Body)
@@ -365,7 +369,7 @@ func TestHTTP(t *testing.T) {
 }
 
 func TestUnavailableIs503(t *testing.T) {
-	p := ProblemFor(fmt.Errorf("debit: %w", dynamo.ErrUnavailable))
+	p := ProblemFor(fmt.Errorf("debit: %w", domain.ErrUnavailable))
 	if p.Status != 503 || p.Type != TypeUnavailable || p.Header["Retry-After"] == "" {
 		t.Errorf("ProblemFor(ErrUnavailable) = %+v", p)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"reflect"
@@ -322,39 +323,24 @@ func quoteAll(path string, names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// Amount reads a micro-credit amount that DecodeJSON has checked to be an
-// integer literal, and checks it against the documented maximum: positive
-// (or zero when allowZero), at most max.
-func Amount(field string, n json.Number, max domain.Micros, allowZero bool) (domain.Micros, error) {
+// Micros reads an integer number of micro-credits from a JSON number
+// field. It only reads: the domain checks the range (positive, at most the
+// field's documented maximum) and says what is allowed. A number beyond
+// int64 reads as the largest (or smallest) int64, which the domain then
+// refuses as too large (or not positive).
+func Micros(field string, n json.Number) (domain.Micros, error) {
 	if n == "" {
 		return 0, BadRequest(field, "%q is required.", field)
 	}
 	v, err := strconv.ParseInt(string(n), 10, 64)
 	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) && !strings.HasPrefix(string(n), "-") {
-			return 0, tooLarge(field, max)
-		}
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return 0, BadRequest(field, "%q must be a positive integer number of micro-credits.", field)
+		if ne, ok := errors.AsType[*strconv.NumError](err); ok && errors.Is(ne.Err, strconv.ErrRange) {
+			if strings.HasPrefix(string(n), "-") {
+				return math.MinInt64, nil
+			}
+			return math.MaxInt64, nil
 		}
 		return 0, BadRequest(field, "%q must be an integer number of micro-credits.", field)
 	}
-	if v < 0 || (v == 0 && !allowZero) {
-		if allowZero {
-			return 0, BadRequest(field, "%q must be zero or a positive integer number of micro-credits.", field)
-		}
-		return 0, BadRequest(field, "%q must be a positive integer number of micro-credits (1 credit = 1000000).", field)
-	}
-	if v > int64(max) {
-		return 0, tooLarge(field, max)
-	}
 	return domain.Micros(v), nil
-}
-
-func tooLarge(field string, max domain.Micros) error {
-	p := BadRequest(field, "%q must be at most %d micro-credits (%s credits). Amounts are in micro-credits: 1 credit = 1000000.",
-		field, int64(max), max.Credits())
-	p.Extra["max_micros"] = int64(max)
-	return p
 }

@@ -37,6 +37,7 @@ const (
 	TypeInsufficientCredit   = ProblemBase + "insufficient-credit"    // 402: the pool cannot pay
 	TypeGroupCapReached      = ProblemBase + "budget-group-cap-reached"
 	TypeUnavailable          = ProblemBase + "service-unavailable" // 503: retry after Retry-After
+	TypeTooManyRequests      = ProblemBase + "too-many-requests"   // 429: retry after Retry-After
 	TypeInternal             = ProblemBase + "internal-error"      // 500
 )
 
@@ -186,11 +187,25 @@ func ProblemFor(err error) Problem {
 			Extra: map[string]any{"budget_group_id": gc.GroupID, "cap_micros": int64(gc.Cap), "spent_micros": int64(gc.Spent),
 				"requested_micros": int64(gc.Requested), "period": gc.Period}}
 	}
+	var ce *domain.CeilingReached
+	if errors.As(err, &ce) {
+		return Problem{Type: RuleType(domain.RuleCeilingReached), Title: RuleTitle(domain.RuleCeilingReached), Status: RuleStatus(domain.RuleCeilingReached),
+			Detail: sentence(ce.Error()),
+			Extra: map[string]any{"rule": string(domain.RuleCeilingReached), "ceiling_micros": int64(domain.MaxRunningTotalMicros),
+				"granted_micros": int64(ce.Granted), "balance_micros": int64(ce.Balance), "requested_micros": int64(ce.Requested)}}
+	}
 	var r *domain.Refusal
 	if errors.As(err, &r) {
 		return refusalProblem(r)
 	}
-	if isUnavailable(err) {
+	if errors.Is(err, domain.ErrBusy) {
+		// The organization's own items are hot: its agents write faster
+		// than its pool item takes. Only that organization is slowed down.
+		return Problem{Type: TypeTooManyRequests, Title: "Too many requests", Status: http.StatusTooManyRequests,
+			Detail: "This organization's credit pool is receiving more writes than it can take right now, and nothing was written. Retry the same request after the Retry-After delay; sending usage in batches (POST /v1/usage/batch) writes the pool far less often.",
+			Header: map[string]string{"Retry-After": strconv.Itoa(RetryAfterSeconds)}}
+	}
+	if errors.Is(err, domain.ErrUnavailable) {
 		return Problem{Type: TypeUnavailable, Title: "Service unavailable", Status: http.StatusServiceUnavailable,
 			Detail: "The database is busy or unreachable and the request was not completed. It is safe to retry the same request after the Retry-After delay.",
 			Header: map[string]string{"Retry-After": strconv.Itoa(RetryAfterSeconds)}}
@@ -256,6 +271,8 @@ var ruleStatus = map[domain.Rule]int{
 	// caller's credentials; the agent API answers a revoked token 401
 	// itself, before any rule is asked.
 	domain.RuleAgentRevoked: http.StatusConflict,
+	// A grant past the ceiling conflicts with the pool's current totals.
+	domain.RuleCeilingReached: http.StatusConflict,
 }
 
 // RuleTitle is the problem title of a rule's refusal: the same for every
@@ -283,6 +300,12 @@ func RuleStatus(rule domain.Rule) int {
 func refusalProblem(r *domain.Refusal) Problem {
 	p := Problem{Type: RuleType(r.Rule), Title: RuleTitle(r.Rule), Status: RuleStatus(r.Rule), Detail: sentence(r.Error()),
 		Extra: map[string]any{"rule": string(r.Rule)}}
+	if r.Field != "" {
+		p.Extra["field"] = r.Field
+	}
+	if r.Max > 0 {
+		p.Extra["max_micros"] = int64(r.Max)
+	}
 	if t := r.Transfer; t != nil {
 		p.Extra["transfer"] = map[string]any{"id": t.ID, "status": string(t.Status), "initiator_id": t.InitiatorID,
 			"recipient_id": t.RecipientID, "requested_at": t.RequestedAt, "expires_at": t.ExpiresAt}

@@ -8,6 +8,7 @@ type Action string
 const (
 	ActionOrgCreated          Action = "org.created"
 	ActionThresholdChanged    Action = "org.threshold_changed"
+	ActionTopUpURLChanged     Action = "org.top_up_url_changed"
 	ActionMemberJoined        Action = "member.joined"
 	ActionMemberLeft          Action = "member.left"
 	ActionMemberRemoved       Action = "member.removed"
@@ -52,4 +53,23 @@ func ActorID(m *Member) string {
 		return OperatorActor
 	}
 	return m.ID
+}
+
+// Audit trail pages.
+const (
+	DefaultAuditEntries = 50
+	MaxAuditEntries     = 500
+)
+
+// AuditLimit checks how many audit entries are asked for: 0 is the
+// default, 1 to MaxAuditEntries are taken as they are, anything else is
+// refused rather than silently changed.
+func AuditLimit(n int) (int, error) {
+	switch {
+	case n == 0:
+		return DefaultAuditEntries, nil
+	case n < 0 || n > MaxAuditEntries:
+		return 0, invalidField("limit", "limit must be a whole number from 1 to %d (default %d), got %d.", MaxAuditEntries, DefaultAuditEntries, n)
+	}
+	return n, nil
 }

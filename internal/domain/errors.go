@@ -1,6 +1,10 @@
 package domain
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // Rule names the product rule that refused an operation. The names are
 // stable: the HTTP surfaces use them in problem types and the Slack surface
@@ -34,6 +38,7 @@ const (
 	RuleGroupCapReached     Rule = "budget_group_cap_reached"
 	RuleUsageConflict       Rule = "usage_id_conflict"
 	RuleAgentRevoked        Rule = "agent_revoked"
+	RuleCeilingReached      Rule = "credit_ceiling_reached"
 )
 
 // Refusal is the error every operation returns when a product rule refuses
@@ -45,6 +50,12 @@ type Refusal struct {
 	Rule     Rule
 	Message  string
 	Transfer *Transfer
+	// Field names the input the refusal is about, in the APIs' own
+	// spelling ("amount_micros", "owner.id"), when it is about one.
+	Field string
+	// Max is the largest amount the field takes, for a refusal of an
+	// amount that is too large.
+	Max Micros
 }
 
 func (r *Refusal) Error() string {
@@ -61,6 +72,32 @@ func (r *Refusal) Is(target error) bool {
 }
 
 func refuse(rule Rule, msg string) *Refusal { return &Refusal{Rule: rule, Message: msg} }
+
+// invalidField refuses one input field.
+func invalidField(field, format string, args ...any) *Refusal {
+	return &Refusal{Rule: RuleInvalid, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// withField names the field an invalid-input refusal is about.
+func withField(err error, field string) error {
+	if r, ok := errors.AsType[*Refusal](err); ok && r.Field == "" {
+		c := *r
+		c.Field = field
+		return &c
+	}
+	return err
+}
+
+// prefixField places a refusal's field inside an enclosing object
+// ("id" of the owner is "owner.id").
+func prefixField(err error, prefix string) error {
+	if r, ok := errors.AsType[*Refusal](err); ok && r.Field != "" && !strings.HasPrefix(r.Field, prefix) {
+		c := *r
+		c.Field = prefix + r.Field
+		return &c
+	}
+	return err
+}
 
 // Refusef builds a refusal; adapters use it for rules they detect themselves
 // (a missing item, an existing id with other content).
@@ -94,7 +131,21 @@ var (
 	ErrGroupCapReached     = &Refusal{Rule: RuleGroupCapReached}
 	ErrUsageConflict       = &Refusal{Rule: RuleUsageConflict}
 	ErrAgentRevoked        = &Refusal{Rule: RuleAgentRevoked}
+	ErrCeilingReached      = &Refusal{Rule: RuleCeilingReached}
 )
+
+// ErrUnavailable wraps failures of the store that survived its retries
+// (DynamoDB errors, timeouts). The request changed nothing that a retry
+// could double: callers answer 503 with Retry-After, and retrying the
+// same request is safe.
+var ErrUnavailable = errors.New("the credit store is temporarily unavailable; retry shortly")
+
+// ErrBusy wraps a write that kept conflicting or being throttled on one
+// organization's own items after the store's retries: the organization is
+// writing faster than its pool takes. Nothing was written; the caller
+// answers 429 with Retry-After, and retrying the same request later is
+// safe. It is also an ErrUnavailable.
+var ErrBusy = fmt.Errorf("%w: this organization's credit pool is receiving more writes than it can take right now", ErrUnavailable)
 
 // InsufficientCredit is returned when the pool cannot pay a debit in full.
 type InsufficientCredit struct {
@@ -124,4 +175,20 @@ func (e *GroupCapReached) Error() string {
 
 func (e *GroupCapReached) Is(target error) bool { return target == ErrGroupCapReached }
 
+// CeilingReached is returned when a grant would take a pool's running
+// totals past MaxRunningTotalMicros.
+type CeilingReached struct {
+	Granted, Balance, Requested Micros
+}
+
+func (e *CeilingReached) Error() string {
+	return fmt.Sprintf("this grant of %s credits would take the pool's total granted from %s credits past the ceiling of %s credits that every running total of the system has; nothing was granted. Grant at most %s credits, or contact the operators",
+		e.Requested.Credits(), e.Granted.Credits(), MaxRunningTotalMicros.Credits(), max(0, MaxRunningTotalMicros-max(e.Granted, e.Balance)).Credits())
+}
+
+func (e *CeilingReached) Is(target error) bool { return target == ErrCeilingReached }
+
 func fmtInt(v int64) string { return fmt.Sprintf("%d", v) }
+
+// IsNotFound reports whether err is the refusal of a missing thing.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -26,6 +26,15 @@ const MaxGrantMicros Micros = 1_000_000_000 * MicrosPerCredit
 // MaxCapMicros is the largest budget group cap or low-balance threshold.
 const MaxCapMicros Micros = MaxGrantMicros
 
+// MaxRunningTotalMicros is the ceiling of every running total: a pool's
+// balance and total granted, an organization's usage of a day, a group's
+// spend in a period. One hundred billion credits: a hundred of the largest
+// grants, and still about 90 times below the int64 limit, so no sum the
+// store keeps can overflow. The write that raises a total carries the
+// ceiling as a condition; a grant that would pass it is refused with
+// nothing written.
+const MaxRunningTotalMicros Micros = 100_000_000_000 * MicrosPerCredit
+
 // Credits formats m as credits with up to six decimals, trailing zeros
 // trimmed and thousands separated: 1234567890 µcr is "1,234.56789".
 func (m Micros) Credits() string {
@@ -58,3 +67,22 @@ func (m Micros) Credits() string {
 
 // String formats m for logs and messages: "1,234.5 credits".
 func (m Micros) String() string { return m.Credits() + " credits" }
+
+// ValidateAmount checks an amount of micro-credits named field against its
+// documented maximum. zero tells whether 0 is allowed (a cap or threshold)
+// or not (a debit or grant).
+func ValidateAmount(field string, v, max Micros, zero bool) error {
+	switch {
+	case v < 0 || (v == 0 && !zero):
+		if zero {
+			return invalidField(field, "%q must be zero or a positive integer number of micro-credits.", field)
+		}
+		return invalidField(field, "%q must be a positive integer number of micro-credits (1 credit = 1000000).", field)
+	case v > max:
+		r := invalidField(field, "%q must be at most %d micro-credits (%s credits). Amounts are in micro-credits: 1 credit = 1000000.",
+			field, int64(max), max.Credits())
+		r.Max = max
+		return r
+	}
+	return nil
+}

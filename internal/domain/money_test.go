@@ -2,9 +2,11 @@ package domain
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestCredits(t *testing.T) {
@@ -127,10 +129,68 @@ func TestValidateName(t *testing.T) {
 		{"bell\a", false},
 		{"tab\tname", false},
 		{"\xff", false},
+		// Bidirectional and other invisible format controls let a name
+		// display as something it is not.
+		{"Sari\u202egnp.exe", false}, // RIGHT-TO-LEFT OVERRIDE
+		{"\u202aDina", false},        // LEFT-TO-RIGHT EMBEDDING
+		{"Dina\u2066x\u2069", false}, // ISOLATES
+		{"Dina\u200e", false},        // LEFT-TO-RIGHT MARK
+		{"Dina\u200f", false},        // RIGHT-TO-LEFT MARK
+		{"Dina\u061c", false},        // ARABIC LETTER MARK
+		{"Di\u200bna", false},        // ZERO WIDTH SPACE
+		{"\ufeffDina", false},        // BYTE ORDER MARK
+		{"Di\u00adna", false},        // SOFT HYPHEN
+		// Joiners are part of scripts and emoji, and stay allowed.
+		{"\U0001F469\u200d\U0001F4BB Team", true},
+		{"\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", true},
+		// Markup characters are allowed in names (they are escaped
+		// wherever a name is shown).
+		{"<!channel> & co", true},
 	}
 	for _, tt := range tests {
 		if err := ValidateName("member", tt.name); (err == nil) != tt.ok {
 			t.Errorf("ValidateName(%q) = %v, want ok=%v", tt.name, err, tt.ok)
 		}
+	}
+}
+
+func TestValidateReason(t *testing.T) {
+	tests := []struct {
+		reason string
+		ok     bool
+	}{
+		{"", true},
+		{"purchase 1001", true},
+		{strings.Repeat("é", MaxReasonChars), true}, // 1,000 bytes, 500 characters
+		{strings.Repeat("é", MaxReasonChars+1), false},
+		{"line one\nline two", true},
+		{"null\x00", false},
+		{"refund \u202eevil", false},
+		{"\xff", false},
+	}
+	for _, tt := range tests {
+		err := ValidateReason(tt.reason)
+		if (err == nil) != tt.ok {
+			t.Errorf("ValidateReason(%q) = %v, want ok=%v", tt.reason, err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "characters") && utf8.RuneCountInString(tt.reason) > MaxReasonChars {
+			t.Errorf("ValidateReason: the refusal of a long reason should count characters: %v", err)
+		}
+	}
+}
+
+func TestCeilingIsFarBelowInt64(t *testing.T) {
+	// Every running total is kept below MaxRunningTotalMicros by a
+	// condition of the write that raises it; the largest single change
+	// added to the largest allowed total must still fit in an int64, so no
+	// arithmetic on stored totals can overflow.
+	if MaxRunningTotalMicros+MaxGrantMicros > math.MaxInt64/2 {
+		t.Fatalf("ceiling %d is too close to the int64 limit", MaxRunningTotalMicros)
+	}
+	if MaxRunningTotalMicros < 100*MaxGrantMicros {
+		t.Fatalf("ceiling %d leaves room for fewer than 100 of the largest grants", MaxRunningTotalMicros)
+	}
+	if MaxCapMicros > MaxRunningTotalMicros {
+		t.Fatal("a group cap above the ceiling would let a group's spend pass it")
 	}
 }

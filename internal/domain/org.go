@@ -2,11 +2,7 @@ package domain
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Org is an organization: one credit pool, one Billing holder, members,
@@ -16,7 +12,11 @@ type Org struct {
 	Name                string
 	SlackTeamID         string
 	LowBalanceThreshold Micros
-	BillingHolderID     string
+	// TopUpURL is where the Billing holder adds credit (the purchase
+	// flow lives elsewhere); alerts link to it. Empty: they say whom to
+	// ask.
+	TopUpURL        string
+	BillingHolderID string
 	// OwnerCount is kept on the organization so that "the last Owner cannot
 	// be demoted or leave" is a condition on one item, not a count read
 	// before a write.
@@ -35,6 +35,10 @@ type Pool struct {
 	Balance   Micros
 	Granted   Micros
 	Threshold Micros
+	// AgentsVersion counts the changes to the organization's agents that
+	// a debit must see at once (revocations, group moves). A debit is
+	// written only while it is the version its agent was read at.
+	AgentsVersion int64
 }
 
 // MemberStatus tells whether a member is still in the organization.
@@ -61,47 +65,19 @@ type Member struct {
 // Active reports whether the member is still in the organization.
 func (m Member) Active() bool { return m.Status == MemberActive }
 
-// Agent is an AI agent of an organization. Its usage is debited from the
-// organization's pool, within its budget group's cap if it has one.
-type Agent struct {
-	OrgID         string
-	ID            string
-	Name          string
-	BudgetGroupID string
-	Revoked       bool
-	CreatedAt     time.Time
-}
-
-// BudgetGroup caps how much of the pool one team's agents may spend in a
-// period (a UTC calendar month).
-type BudgetGroup struct {
-	OrgID     string
-	ID        string
-	Name      string
-	Cap       Micros
-	CreatedAt time.Time
-}
-
-// GroupStatus is a budget group's position in one period.
-type GroupStatus struct {
-	Group     BudgetGroup
-	Period    string
-	Spent     Micros
-	Remaining Micros
-	// CapReached is set once a debit of the period was refused for the
-	// cap: the group is at its limit even if its spend is a little below
-	// the cap.
-	CapReached bool
-}
-
-// NewGroupStatus computes the remaining headroom; it is zero, never
-// negative, when a lowered cap is already below the spend.
-func NewGroupStatus(g BudgetGroup, period string, spent Micros) GroupStatus {
-	rem := g.Cap - spent
-	if rem < 0 {
-		rem = 0
+// Describe names a member for messages.
+func (m Member) Describe() string {
+	if m.Name != "" {
+		return m.Name
 	}
-	return GroupStatus{Group: g, Period: period, Spent: spent, Remaining: rem}
+	return fmt.Sprintf("member %s", m.ID)
+}
+
+// Membership is one organization a person is an active member of, and
+// the member they are there.
+type Membership struct {
+	Org    Org
+	Member Member
 }
 
 // Grant adds purchased credit to the pool.
@@ -113,42 +89,87 @@ type Grant struct {
 	At     time.Time
 }
 
-// Period is the budget period of t: its UTC calendar month, "2026-11".
-// Spend is kept per (group, period), so a new month starts from zero with no
-// reset job.
-func Period(t time.Time) string { return t.UTC().Format("2006-01") }
-
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-
-// ValidateID checks a caller-chosen identifier: 1 to 128 characters of
-// letters, digits and . _ : -, starting with a letter or digit. Ids become
-// parts of storage keys, so '#' and spaces are not allowed.
-func ValidateID(kind, id string) error {
-	if !idPattern.MatchString(id) {
-		return Refusef(RuleInvalid, "%s id %q is not valid: use 1 to 128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", kind, id)
+// NewOrg checks a new organization and its first member, who becomes an
+// Owner and the Billing holder, so an organization always has one.
+func NewOrg(org Org, owner Member, now time.Time) (Org, Member, error) {
+	if err := ValidateID("organization", org.ID); err != nil {
+		return Org{}, Member{}, withField(err, "id")
 	}
-	return nil
+	if err := ValidateName("organization", org.Name); err != nil {
+		return Org{}, Member{}, withField(err, "name")
+	}
+	if err := ValidateSlackTeamID(org.SlackTeamID); err != nil {
+		return Org{}, Member{}, withField(err, "slack_team_id")
+	}
+	if err := ValidateThreshold(org.LowBalanceThreshold); err != nil {
+		return Org{}, Member{}, err
+	}
+	if err := ValidateTopUpURL(org.TopUpURL); err != nil {
+		return Org{}, Member{}, err
+	}
+	owner.OrgID, owner.Role = org.ID, RoleOwner
+	owner, err := NewMember(owner, now)
+	if err != nil {
+		return Org{}, Member{}, prefixField(err, "owner.")
+	}
+	org.CreatedAt = now.UTC()
+	org.BillingHolderID = owner.ID
+	org.OwnerCount = 1
+	org.PendingTransferID, org.PendingExpiresAt = "", time.Time{}
+	return org, owner, nil
 }
 
-// ValidateName checks a display name: 1 to 200 characters, not blank, no
-// control characters (names end up in Slack messages and logs).
-func ValidateName(kind, name string) error {
-	if strings.TrimSpace(name) == "" || utf8.RuneCountInString(name) > 200 {
-		return Refusef(RuleInvalid, "%s name must be 1 to 200 characters and not blank", kind)
+// NewMember checks a member joining with an everyday role (Member when
+// none is given). Billing is not a role, so nobody joins holding it.
+func NewMember(m Member, now time.Time) (Member, error) {
+	if err := ValidateID("member", m.ID); err != nil {
+		return Member{}, withField(err, "id")
 	}
-	if !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
-		return Refusef(RuleInvalid, "%s name must be valid text without control characters", kind)
+	if err := ValidateName("member", m.Name); err != nil {
+		return Member{}, withField(err, "name")
 	}
-	return nil
+	if err := ValidateSlackUserID(m.SlackUserID); err != nil {
+		return Member{}, withField(err, "slack_user_id")
+	}
+	role := RoleMember
+	if m.Role != "" {
+		r, err := ParseRole(string(m.Role))
+		if err != nil {
+			return Member{}, withField(err, "role")
+		}
+		role = r
+	}
+	m.Role, m.Status, m.JoinedAt = role, MemberActive, now.UTC()
+	return m, nil
 }
 
-// ValidateAmount checks an amount against a documented maximum.
-func ValidateAmount(field string, v, max Micros, allowZero bool) error {
-	if v < 0 || (v == 0 && !allowZero) {
-		return Refusef(RuleInvalid, "%s must be a positive integer number of micro-credits", field)
+// NewGrant checks a grant of purchased credit.
+func NewGrant(g Grant, now time.Time) (Grant, error) {
+	if err := ValidateID("grant", g.ID); err != nil {
+		return Grant{}, withField(err, "id")
 	}
-	if v > max {
-		return Refusef(RuleInvalid, "%s must be at most %d micro-credits", field, int64(max))
+	if err := ValidateAmount("amount_micros", g.Amount, MaxGrantMicros, false); err != nil {
+		return Grant{}, err
+	}
+	if err := ValidateReason(g.Reason); err != nil {
+		return Grant{}, err
+	}
+	g.At = now.UTC()
+	return g, nil
+}
+
+// ValidateThreshold checks a low-balance threshold.
+func ValidateThreshold(t Micros) error {
+	return ValidateAmount("low_balance_threshold_micros", t, MaxCapMicros, true)
+}
+
+// CheckCeiling refuses a grant that would take the pool's total granted
+// (and so its balance, never above it) past MaxRunningTotalMicros. The
+// store writes the same limit as a condition, so a concurrent grant cannot
+// slip past it either.
+func CheckCeiling(p Pool, amount Micros) error {
+	if p.Granted > MaxRunningTotalMicros-amount || p.Balance > MaxRunningTotalMicros-amount {
+		return &CeilingReached{Granted: p.Granted, Balance: p.Balance, Requested: amount}
 	}
 	return nil
 }
@@ -158,10 +179,25 @@ func NotFound(kind, id string) *Refusal {
 	return Refusef(RuleNotFound, "%s %q does not exist", kind, id)
 }
 
-// Describe names a member for messages.
-func (m Member) Describe() string {
-	if m.Name != "" {
-		return m.Name
+// OrgChange changes an organization's settings; nil fields stay as they
+// are.
+type OrgChange struct {
+	LowBalanceThreshold *Micros
+	TopUpURL            *string
+}
+
+// Validate checks the new values.
+func (c OrgChange) Validate() error {
+	if c.LowBalanceThreshold == nil && c.TopUpURL == nil {
+		return Refusef(RuleInvalid, "nothing to change: give low_balance_threshold_micros or top_up_url")
 	}
-	return fmt.Sprintf("member %s", m.ID)
+	if c.LowBalanceThreshold != nil {
+		if err := ValidateThreshold(*c.LowBalanceThreshold); err != nil {
+			return err
+		}
+	}
+	if c.TopUpURL != nil {
+		return ValidateTopUpURL(*c.TopUpURL)
+	}
+	return nil
 }

@@ -47,12 +47,6 @@ func (r Role) Title() string {
 // canEditRoles reports whether a member of role r may edit everyday roles.
 func (r Role) canEditRoles() bool { return r == RoleOwner || r == RoleAdmin }
 
-// CanReadAudit reports whether a member may read the audit trail: Owners,
-// Admins and the Billing holder.
-func CanReadAudit(m Member, org Org) bool {
-	return m.Active() && (m.Role == RoleOwner || m.Role == RoleAdmin || org.BillingHolderID == m.ID)
-}
-
 // RoleChange is a decided role edit, ready to be written. OwnerDelta is the
 // change in the organization's number of Owners, which the store applies
 // with a condition so that the last Owner can never be demoted.

@@ -22,15 +22,12 @@ const DefaultUsageKind = "usage"
 // Validate checks an event's fields against the documented limits.
 func (e UsageEvent) Validate() error {
 	if err := ValidateID("usage", e.ID); err != nil {
-		return err
+		return withField(err, "id")
 	}
 	if err := ValidateAmount("amount_micros", e.Amount, MaxUsageMicros, false); err != nil {
 		return err
 	}
-	if len(e.Kind) > 64 {
-		return Refusef(RuleInvalid, "kind must be at most 64 characters")
-	}
-	return nil
+	return ValidateKind(e.Kind)
 }
 
 // Usage is the ledger entry of one debit, and its idempotency record.
@@ -99,4 +96,18 @@ type DebitResult struct {
 	// Group is the agent's budget group in the usage's period, nil for an
 	// agent without a group.
 	Group *GroupStatus
+	// Agent is the agent as the debit was written for it: reloaded when a
+	// revocation or group move made the caller's copy stale, so the caller
+	// can keep the fresh one.
+	Agent Agent
+}
+
+// Balance is what an agent may know of its organization's credit: the
+// pool, and its budget group in the current period (nil without a group).
+type Balance struct {
+	Pool  Pool
+	Group *GroupStatus
+	// Agent is the agent as it was read for the answer (see
+	// DebitResult.Agent).
+	Agent Agent
 }

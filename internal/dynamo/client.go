@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	miniserver "github.com/truora/minidyn/server"
 )
 
 // NewClient makes a DynamoDB client. With an empty endpoint it uses the
@@ -28,10 +26,12 @@ func NewClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
 		}
 		return dynamodb.NewFromConfig(cfg), nil
 	}
-	return newEndpointClient(endpoint, http.DefaultClient), nil
+	return NewEndpointClient(endpoint, http.DefaultClient), nil
 }
 
-func newEndpointClient(endpoint string, hc *http.Client) *dynamodb.Client {
+// NewEndpointClient makes a client for a DynamoDB-compatible endpoint with
+// static dummy credentials, over hc.
+func NewEndpointClient(endpoint string, hc *http.Client) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
@@ -41,16 +41,6 @@ func newEndpointClient(endpoint string, hc *http.Client) *dynamodb.Client {
 		// so that it can tell them apart from rule refusals.
 		RetryMaxAttempts: 1,
 	})
-}
-
-// NewEmbeddedClient starts the embedded, in-process DynamoDB-compatible
-// back end (minidyn) on a loopback listener and returns a real SDK client
-// for it, so the store runs the same code as against AWS. stop shuts it
-// down; its data lives in memory only.
-func NewEmbeddedClient() (client *dynamodb.Client, stop func(), err error) {
-	srv := httptest.NewServer(miniserver.NewServer())
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
-	return newEndpointClient(srv.URL, hc), srv.Close, nil
 }
 
 // EnsureTable creates the table with the store's schema if it does not

@@ -106,7 +106,7 @@ func TestConservationUnderConcurrency(t *testing.T) {
 			accepted[d.ev.ID] = true
 		}
 		err := results[i].err
-		if err != nil && !errors.Is(err, domain.ErrInsufficientCredit) && !errors.Is(err, domain.ErrGroupCapReached) && !errors.Is(err, dynamo.ErrUnavailable) {
+		if err != nil && !errors.Is(err, domain.ErrInsufficientCredit) && !errors.Is(err, domain.ErrGroupCapReached) && !errors.Is(err, domain.ErrUnavailable) {
 			t.Errorf("delivery of %s: unexpected error %v", d.ev.ID, err)
 		}
 	}
@@ -167,7 +167,7 @@ func TestOnePendingTransferUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := w.s.RequestTransfer(ctx, w.org, "dina", fmt.Sprintf("m%02d", i))
+			_, _, err := w.s.RequestTransfer(ctx, w.org, "dina", fmt.Sprintf("m%02d", i))
 			switch {
 			case err == nil:
 				ok.Add(1)
@@ -207,7 +207,7 @@ func TestConcurrentAnswersResolveOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		tr, err := w.s.RequestTransfer(ctx, w.org, holder, recipient)
+		tr, _, err := w.s.RequestTransfer(ctx, w.org, holder, recipient)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -154,7 +154,8 @@ func TestDebitContract(t *testing.T) {
 			if _, err := other.SetGroupCap(ctx, w.org, "research", 12*credit, nil); err != nil {
 				t.Fatal(err)
 			}
-			_, gs, err := w.s.Balance(ctx, res)
+			bal, err := w.s.Balance(ctx, res)
+			gs := bal.Group
 			if err != nil || gs.Group.Cap != 12*credit || gs.Remaining != 2*credit {
 				t.Fatalf("balance after a cap change elsewhere: %+v %v", gs, err)
 			}
@@ -213,7 +214,7 @@ func TestDebitContract(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []dynamo.DayUsage{
+			want := []domain.DayUsage{
 				{Day: "2026-11-19"}, {Day: "2026-11-20", Amount: 5 * credit, Count: 2}, {Day: "2026-11-21", Amount: 1, Count: 1},
 				{Day: "2026-11-22"}, {Day: "2026-11-23"},
 			}
@@ -239,7 +240,8 @@ func TestDebitContract(t *testing.T) {
 			if r.Usage.Period != "2026-12" || r.Group.Spent != 1 {
 				t.Fatalf("new month result: %+v", r.Group)
 			}
-			_, gs, err := w.s.Balance(ctx, sup)
+			bal, err := w.s.Balance(ctx, sup)
+			gs := bal.Group
 			if err != nil || gs.Spent != 1 || gs.Period != "2026-12" {
 				t.Fatalf("balance: %+v %v", gs, err)
 			}

@@ -2,7 +2,6 @@ package dynamo_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -10,26 +9,6 @@ import (
 	"github.com/orgcredit/orgcredit/internal/dynamo"
 	"github.com/orgcredit/orgcredit/internal/dynamotest"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 const credit = domain.MicrosPerCredit
 
@@ -39,7 +18,7 @@ const credit = domain.MicrosPerCredit
 // without a group.
 type world struct {
 	s      *dynamo.Store
-	clock  *clock
+	clock  *dynamotest.Clock
 	org    string
 	agents map[string]domain.Agent
 	tokens map[string]string
@@ -54,7 +33,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b dynamotest.Backend)) {
 func newWorld(t *testing.T, b dynamotest.Backend, opts ...dynamo.Option) *world {
 	t.Helper()
 	table := dynamotest.NewTable(t, b)
-	c := newClock(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
+	c := dynamotest.NewClock(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
 	s := dynamo.New(b.Client, table, append([]dynamo.Option{dynamo.WithClock(c.Now)}, opts...)...)
 	w := &world{s: s, clock: c, org: "acme", agents: map[string]domain.Agent{}, tokens: map[string]string{}}
 	ctx := context.Background()

@@ -3,7 +3,6 @@ package dynamo
 import (
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -25,27 +24,22 @@ type orgItem struct {
 	OwnerCount        int    `dynamodbav:"owner_count"`
 	PendingTransferID string `dynamodbav:"pending_transfer_id,omitempty"`
 	PendingExpiryMs   int64  `dynamodbav:"pending_expiry_ms,omitempty"`
+	TopUpURL          string `dynamodbav:"top_up_url,omitempty"`
 	CreatedAt         string `dynamodbav:"created_at"`
-	GSI1PK            string `dynamodbav:"GSI1PK,omitempty"`
-	GSI1SK            string `dynamodbav:"GSI1SK,omitempty"`
 }
 
 func newOrgItem(o domain.Org) orgItem {
-	it := orgItem{
+	return orgItem{
 		PK: orgPK(o.ID), SK: skOrg, Type: typeOrg,
 		ID: o.ID, Name: o.Name, SlackTeamID: o.SlackTeamID,
 		Threshold: int64(o.LowBalanceThreshold), BillingHolder: o.BillingHolderID,
-		OwnerCount: o.OwnerCount, CreatedAt: fmtTime(o.CreatedAt),
+		OwnerCount: o.OwnerCount, TopUpURL: o.TopUpURL, CreatedAt: fmtTime(o.CreatedAt),
 	}
-	if o.SlackTeamID != "" {
-		it.GSI1PK, it.GSI1SK = teamGSI(o.SlackTeamID), "ORG#"+o.ID
-	}
-	return it
 }
 
 func (it orgItem) domain() domain.Org {
 	return domain.Org{
-		ID: it.ID, Name: it.Name, SlackTeamID: it.SlackTeamID,
+		ID: it.ID, Name: it.Name, SlackTeamID: it.SlackTeamID, TopUpURL: it.TopUpURL,
 		LowBalanceThreshold: domain.Micros(it.Threshold), BillingHolderID: it.BillingHolder,
 		OwnerCount: it.OwnerCount, PendingTransferID: it.PendingTransferID,
 		PendingExpiresAt: fromMillis(it.PendingExpiryMs), CreatedAt: parseTime(it.CreatedAt),
@@ -60,10 +54,15 @@ type poolItem struct {
 	Balance   int64  `dynamodbav:"balance_micros"`
 	Granted   int64  `dynamodbav:"granted_micros"`
 	Threshold int64  `dynamodbav:"threshold_micros"`
+	// AgentsVersion is bumped by every revocation and group move; every
+	// debit's update of the pool is conditioned on the version its agent
+	// was read at (see Store.Debit).
+	AgentsVersion int64 `dynamodbav:"agents_version"`
 }
 
 func (it poolItem) domain() domain.Pool {
-	return domain.Pool{OrgID: it.OrgID, Balance: domain.Micros(it.Balance), Granted: domain.Micros(it.Granted), Threshold: domain.Micros(it.Threshold)}
+	return domain.Pool{OrgID: it.OrgID, Balance: domain.Micros(it.Balance), Granted: domain.Micros(it.Granted),
+		Threshold: domain.Micros(it.Threshold), AgentsVersion: it.AgentsVersion}
 }
 
 type memberItem struct {
@@ -88,7 +87,7 @@ func newMemberItem(m domain.Member, slackTeam string) memberItem {
 		Role: string(m.Role), Status: string(m.Status), JoinedAt: fmtTime(m.JoinedAt),
 	}
 	if m.SlackUserID != "" {
-		it.GSI1PK, it.GSI1SK = slackUserGSI(slackTeam, m.SlackUserID), "ORG#"+m.OrgID
+		it.GSI1PK, it.GSI1SK = slackUserGSI(slackTeam, m.SlackUserID), orgPK(m.OrgID)
 	}
 	return it
 }
@@ -108,18 +107,6 @@ type slackClaim struct {
 	Type     string `dynamodbav:"type"`
 	OrgID    string `dynamodbav:"org_id"`
 	MemberID string `dynamodbav:"member_id"`
-}
-
-func claimSlackUser(m domain.Member) types.TransactWriteItem {
-	return putNew(marshal(slackClaim{PK: orgPK(m.OrgID), SK: slackClaimSK(m.SlackUserID), Type: typeClaim, OrgID: m.OrgID, MemberID: m.ID}))
-}
-
-func releaseSlackUser(m domain.Member) types.TransactWriteItem {
-	return types.TransactWriteItem{Delete: &types.Delete{
-		Key:                       key(orgPK(m.OrgID), slackClaimSK(m.SlackUserID)),
-		ConditionExpression:       aws.String("attribute_not_exists(PK) OR member_id = :m"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":m": str(m.ID)},
-	}}
 }
 
 type groupItem struct {
@@ -149,6 +136,11 @@ type spendItem struct {
 	// CapReachedAt is when a debit of the period was first refused for
 	// the cap; the notifier tells the Billing holder from it.
 	CapReachedAt string `dynamodbav:"cap_reached_at,omitempty"`
+}
+
+func (it spendItem) domain() domain.GroupSpend {
+	return domain.GroupSpend{OrgID: it.OrgID, GroupID: it.GroupID, Period: it.Period,
+		Spent: domain.Micros(it.Spent), Cap: domain.Micros(it.Cap), CapReached: it.CapReachedAt != ""}
 }
 
 type agentItem struct {
@@ -218,6 +210,10 @@ type dayItem struct {
 	Day    string `dynamodbav:"day"`
 	Amount int64  `dynamodbav:"amount_micros"`
 	Debits int    `dynamodbav:"debits"`
+}
+
+func (it dayItem) domain() domain.DayUsage {
+	return domain.DayUsage{Day: it.Day, Amount: domain.Micros(it.Amount), Count: it.Debits}
 }
 
 func newUsageItem(u domain.Usage) usageItem {

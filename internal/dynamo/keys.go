@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -29,29 +30,71 @@ const (
 	typeClaim    = "slack_claim"
 )
 
+// compose builds a key from its parts, unambiguously: the parts are joined
+// with '#', and each part has '%' and '#' percent-encoded first, so no part
+// can reach into the next ("x#y" + "z" and "x" + "y#z" differ). Every key
+// of the table and every once-key is built with it. Valid ids contain
+// neither character, so their keys read as the plain join.
+func compose(parts ...string) string {
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte('#')
+		}
+		if !strings.ContainsAny(p, "%#") {
+			b.WriteString(p)
+			continue
+		}
+		for _, r := range p {
+			switch r {
+			case '%':
+				b.WriteString("%25")
+			case '#':
+				b.WriteString("%23")
+			default:
+				b.WriteRune(r)
+			}
+		}
+	}
+	return b.String()
+}
+
+// prefix is the start of every key composed from parts and more: parts
+// joined, and the separator.
+func prefix(parts ...string) string { return compose(parts...) + "#" }
+
 // Keys of the single table. Everything of an organization that changes
 // together lives under its ORG#<org> partition; usage records get one
 // partition each (they are written at the highest rate and read by key),
 // the audit trail one partition per organization, sorted by time.
-func orgPK(org string) string       { return "ORG#" + org }
-func usagePK(org, id string) string { return "USAGE#" + org + "#" + id }
-func auditPK(org string) string     { return "AUDIT#" + org }
-func tokenPK(hash string) string    { return "TOKEN#" + hash }
-func markPK(key string) string      { return "MARK#" + key }
+func orgPK(org string) string       { return compose("ORG", org) }
+func usagePK(org, id string) string { return compose("USAGE", org, id) }
+func auditPK(org string) string     { return compose("AUDIT", org) }
+func tokenPK(hash string) string    { return compose("TOKEN", hash) }
+func markPK(parts []string) string  { return compose(append([]string{"MARK"}, parts...)...) }
 
 // slackClaimSK keys the item that reserves a Slack user for one active
 // member of an organization, so one Slack identity cannot act as two.
-func slackClaimSK(slackUserID string) string { return "SLACKUSER#" + slackUserID }
+func slackClaimSK(slackUserID string) string { return compose("SLACKUSER", slackUserID) }
 
-func memberSK(id string) string           { return "MEMBER#" + id }
-func groupSK(id string) string            { return "GROUP#" + id }
-func agentSK(id string) string            { return "AGENT#" + id }
-func grantSK(id string) string            { return "GRANT#" + id }
-func transferSK(id string) string         { return "TRANSFER#" + id }
-func spendSK(group, period string) string { return "SPEND#" + group + "#" + period }
+func memberSK(id string) string           { return compose("MEMBER", id) }
+func groupSK(id string) string            { return compose("GROUP", id) }
+func agentSK(id string) string            { return compose("AGENT", id) }
+func grantSK(id string) string            { return compose("GRANT", id) }
+func transferSK(id string) string         { return compose("TRANSFER", id) }
+func spendSK(group, period string) string { return compose("SPEND", group, period) }
+
+// Sort-key prefixes of an organization's collections.
+var (
+	membersPrefix   = prefix("MEMBER")
+	groupsPrefix    = prefix("GROUP")
+	agentsPrefix    = prefix("AGENT")
+	spendsPrefix    = prefix("SPEND")
+	transfersPrefix = prefix("TRANSFER")
+)
 
 // daySK is the sort key of an organization's usage of t's UTC day.
-func daySK(t time.Time) string { return "DAY#" + dayOf(t) }
+func daySK(t time.Time) string { return compose("DAY", dayOf(t)) }
 
 func dayOf(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
@@ -63,18 +106,25 @@ const (
 	skMark  = "MARK"
 )
 
-// GSI1 keys.
-func teamGSI(team string) string            { return "TEAM#" + team }
-func slackUserGSI(team, user string) string { return "SLACKUSER#" + team + "#" + user }
-func historyGSI(org string) string          { return "TRANSFERS#" + org }
+// GSI1 keys: members by Slack identity, pending transfers by expiry, and
+// closed transfers by organization (its Billing history).
+func slackUserGSI(team, user string) string { return compose("SLACKUSER", team, user) }
+func historyGSI(org string) string          { return compose("TRANSFERS", org) }
 
 // pendingGSI is the GSI1 partition of pending transfers, sorted by expiry,
-// so the sweeper finds due ones with one query. A transfer leaves it (its
-// GSI1 attributes are removed) when it closes.
+// so the sweeper finds due ones with one query. A transfer leaves it for
+// its organization's history partition when it closes.
 const pendingGSI = "PENDING"
 
-func key(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{PartitionKey: str(pk), SortKey: str(sk)}
+// expirySortKey orders pending transfers by expiry in GSI1.
+func expirySortKey(expiry time.Time, org, id string) string {
+	return compose(fmt.Sprintf("%016d", millis(expiry)), org, id)
+}
+
+type key = map[string]types.AttributeValue
+
+func itemKey(pk, sk string) key {
+	return key{PartitionKey: str(pk), SortKey: str(sk)}
 }
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
@@ -110,11 +160,6 @@ func fromMillis(ms int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(ms).UTC()
-}
-
-// expirySortKey orders pending transfers by expiry in GSI1.
-func expirySortKey(expiry time.Time, org, id string) string {
-	return fmt.Sprintf("%016d#%s#%s", millis(expiry), org, id)
 }
 
 // newID makes a time-ordered random id with a prefix, for ids the system

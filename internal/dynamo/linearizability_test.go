@@ -11,7 +11,6 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
-	"github.com/orgcredit/orgcredit/internal/dynamo"
 	"github.com/orgcredit/orgcredit/internal/dynamotest"
 )
 
@@ -149,7 +148,7 @@ func TestTransferHistoriesAreLinearizable(t *testing.T) {
 				return transferOutput{OK: true}
 			case errors.As(err, &r):
 				return transferOutput{Rule: r.Rule}
-			case errors.Is(err, dynamo.ErrUnavailable):
+			case errors.Is(err, domain.ErrUnavailable):
 				return transferOutput{Unknown: true}
 			}
 			t.Errorf("unexpected error: %v", err)
@@ -181,7 +180,7 @@ func TestTransferHistoriesAreLinearizable(t *testing.T) {
 							call = time.Now()
 						}
 						in := transferInput{Op: "request", Actor: actor, Recipient: members[rng.IntN(len(members))]}
-						tr, err := w.s.RequestTransfer(ctx, w.org, in.Actor, in.Recipient)
+						tr, _, err := w.s.RequestTransfer(ctx, w.org, in.Actor, in.Recipient)
 						out := outputOf(err)
 						out.ID = tr.ID
 						record(client, in, call, out)

@@ -253,9 +253,10 @@ func TestReviewNoOpEditsWriteNoAudit(t *testing.T) {
 				return err
 			}},
 			{"same threshold", func(w *world) error {
-				p, err := w.s.SetThreshold(ctx, w.org, nil, 10*credit)
-				if err == nil && p.Threshold != 10*credit {
-					err = fmt.Errorf("threshold %d", p.Threshold)
+				threshold := 10 * credit
+				o, err := w.s.UpdateOrg(ctx, w.org, nil, domain.OrgChange{LowBalanceThreshold: &threshold})
+				if err == nil && o.LowBalanceThreshold != 10*credit {
+					err = fmt.Errorf("threshold %d", o.LowBalanceThreshold)
 				}
 				return err
 			}},
@@ -502,7 +503,7 @@ func TestReviewRaces(t *testing.T) {
 				},
 				match: []string{"transfer.requested"},
 				act: func(s *dynamo.Store, w *world, _ string) error {
-					_, err := s.RequestTransfer(ctx, w.org, "dina", "sari")
+					_, _, err := s.RequestTransfer(ctx, w.org, "dina", "sari")
 					return err
 				},
 				check: func(t *testing.T, w *world, _ string, err error) {
@@ -515,13 +516,13 @@ func TestReviewRaces(t *testing.T) {
 				name:  "the lock is taken while the request is written",
 				setup: func(*testing.T, *world) string { return "" },
 				race: func(t *testing.T, w *world, _ string) {
-					if _, err := w.s.RequestTransfer(ctx, w.org, "dina", "ravi"); err != nil {
+					if _, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "ravi"); err != nil {
 						t.Error(err)
 					}
 				},
 				match: []string{"transfer.requested"},
 				act: func(s *dynamo.Store, w *world, _ string) error {
-					_, err := s.RequestTransfer(ctx, w.org, "dina", "sari")
+					_, _, err := s.RequestTransfer(ctx, w.org, "dina", "sari")
 					return err
 				},
 				check: func(t *testing.T, w *world, _ string, err error) {
@@ -579,7 +580,7 @@ func mustAudit(t *testing.T, w *world) []domain.AuditEntry {
 
 func mustRequest(t *testing.T, w *world, from, to string) string {
 	t.Helper()
-	tr, err := w.s.RequestTransfer(context.Background(), w.org, from, to)
+	tr, _, err := w.s.RequestTransfer(context.Background(), w.org, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -627,7 +628,7 @@ func TestReviewStoredExpiry(t *testing.T) {
 		ctx := context.Background()
 		w := newWorld(t, b)
 		w.clock.Advance(123456789 * time.Nanosecond)
-		tr, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
+		tr, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -664,7 +665,7 @@ func TestReviewPeriodBoundaries(t *testing.T) {
 		w := newWorld(t, b)
 		tokyo := time.FixedZone("JST", 9*3600)
 		// 2026-11-30 23:59:59.999999999 UTC, as Tokyo sees it (already December there).
-		w.clock.t = time.Date(2026, 12, 1, 8, 59, 59, 999999999, tokyo)
+		w.clock.Set(time.Date(2026, 12, 1, 8, 59, 59, 999999999, tokyo))
 		bot := w.agents["support-bot"]
 		r, err := w.s.Debit(ctx, bot, domain.UsageEvent{ID: "nov-last", Amount: 20 * credit})
 		if err != nil || r.Usage.Period != "2026-11" {
@@ -714,7 +715,7 @@ func TestReviewInvariantsUnderMixedConcurrency(t *testing.T) {
 	for i := range 8 {
 		id := fmt.Sprintf("m%d", i)
 		role := []domain.Role{domain.RoleOwner, domain.RoleAdmin, domain.RoleMember, domain.RoleBuilder}[i%4]
-		if _, _, err := w.s.AddMember(ctx, domain.Member{OrgID: w.org, ID: id, Name: "Member " + id, SlackUserID: "U" + id, Role: role}, nil); err != nil {
+		if _, _, err := w.s.AddMember(ctx, domain.Member{OrgID: w.org, ID: id, Name: "Member " + id, SlackUserID: "U" + strings.ToUpper(id), Role: role}, nil); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
@@ -723,7 +724,7 @@ func TestReviewInvariantsUnderMixedConcurrency(t *testing.T) {
 	pick := func() string { return ids[rand.IntN(len(ids))] }
 	expected := func(err error) bool {
 		var r *domain.Refusal
-		return err == nil || errors.As(err, &r) || errors.Is(err, dynamo.ErrUnavailable) ||
+		return err == nil || errors.As(err, &r) || errors.Is(err, domain.ErrUnavailable) ||
 			errors.Is(err, domain.ErrInsufficientCredit) || errors.Is(err, domain.ErrGroupCapReached)
 	}
 	for round := range 6 {
@@ -744,7 +745,7 @@ func TestReviewInvariantsUnderMixedConcurrency(t *testing.T) {
 		holder := org.BillingHolderID
 		for range 6 {
 			to := pick()
-			run("request", func() error { _, err := w.s.RequestTransfer(ctx, w.org, holder, to); return err })
+			run("request", func() error { _, _, err := w.s.RequestTransfer(ctx, w.org, holder, to); return err })
 		}
 		if p, _ := w.s.PendingTransfer(ctx, w.org); p != nil {
 			for range 2 {

@@ -28,7 +28,7 @@ func TestTransferContract(t *testing.T) {
 			if !slices.Equal(ids, []string{"omar", "ravi", "sari"}) {
 				t.Fatalf("eligible = %v", ids)
 			}
-			tr, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
+			tr, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +79,7 @@ func TestTransferContract(t *testing.T) {
 				{"not a member", "dina", "nobody", domain.RuleIneligibleRecipient},
 			}
 			for _, c := range cases {
-				_, err := w.s.RequestTransfer(ctx, w.org, c.actor, c.to)
+				_, _, err := w.s.RequestTransfer(ctx, w.org, c.actor, c.to)
 				var r *domain.Refusal
 				if !errors.As(err, &r) || r.Rule != c.rule || r.Message == "" {
 					t.Errorf("%s: err = %v, want rule %s", c.name, err, c.rule)
@@ -89,16 +89,16 @@ func TestTransferContract(t *testing.T) {
 			if _, err := w.s.SetRole(ctx, w.org, nil, "omar", domain.RoleOwner); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := w.s.RequestTransfer(ctx, w.org, "omar", "ravi"); !errors.Is(err, domain.ErrNotBillingHolder) {
+			if _, _, err := w.s.RequestTransfer(ctx, w.org, "omar", "ravi"); !errors.Is(err, domain.ErrNotBillingHolder) {
 				t.Errorf("owner non-holder: %v", err)
 			}
 			// A holder who is not an Owner (after a transfer to a Member).
-			tr, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
+			tr, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
 			if err != nil {
 				t.Fatal(err)
 			}
 			// Second pending, naming the first.
-			_, err = w.s.RequestTransfer(ctx, w.org, "dina", "ravi")
+			_, _, err = w.s.RequestTransfer(ctx, w.org, "dina", "ravi")
 			var r *domain.Refusal
 			if !errors.As(err, &r) || r.Rule != domain.RuleTransferPending || r.Transfer == nil || r.Transfer.ID != tr.ID || r.Transfer.RecipientID != "sari" {
 				t.Fatalf("second pending: %v", err)
@@ -119,28 +119,28 @@ func TestTransferContract(t *testing.T) {
 			if _, err := w.s.AcceptTransfer(ctx, w.org, tr.ID, "sari"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := w.s.RequestTransfer(ctx, w.org, "sari", "dina"); !errors.Is(err, domain.ErrNotOwner) {
+			if _, _, err := w.s.RequestTransfer(ctx, w.org, "sari", "dina"); !errors.Is(err, domain.ErrNotOwner) {
 				t.Errorf("holder who is a Member: %v", err)
 			}
 			// Recipient is the holder.
 			if _, err := w.s.SetRole(ctx, w.org, nil, "sari", domain.RoleOwner); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := w.s.RequestTransfer(ctx, w.org, "sari", "sari"); !errors.Is(err, domain.ErrIneligibleRecipient) {
+			if _, _, err := w.s.RequestTransfer(ctx, w.org, "sari", "sari"); !errors.Is(err, domain.ErrIneligibleRecipient) {
 				t.Errorf("to the holder: %v", err)
 			}
 			// Recipient who left.
 			if err := w.s.Leave(ctx, w.org, "ravi"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := w.s.RequestTransfer(ctx, w.org, "sari", "ravi"); !errors.Is(err, domain.ErrIneligibleRecipient) {
+			if _, _, err := w.s.RequestTransfer(ctx, w.org, "sari", "ravi"); !errors.Is(err, domain.ErrIneligibleRecipient) {
 				t.Errorf("to a member who left: %v", err)
 			}
 		})
 
 		t.Run("decline and cancel", func(t *testing.T) {
 			w := newWorld(t, b)
-			tr, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
+			tr, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -150,7 +150,7 @@ func TestTransferContract(t *testing.T) {
 			if _, err := w.s.AcceptTransfer(ctx, w.org, tr.ID, "sari"); !errors.Is(err, domain.ErrTransferClosed) {
 				t.Fatalf("accept after decline: %v", err)
 			}
-			tr2, err := w.s.RequestTransfer(ctx, w.org, "dina", "ravi")
+			tr2, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "ravi")
 			if err != nil {
 				t.Fatalf("request after decline: %v", err)
 			}
@@ -167,7 +167,7 @@ func TestTransferContract(t *testing.T) {
 
 		t.Run("expiry without a sweeper", func(t *testing.T) {
 			w := newWorld(t, b)
-			tr, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
+			tr, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,19 +181,19 @@ func TestTransferContract(t *testing.T) {
 			if w.holder(t) != "dina" {
 				t.Fatal("holder moved after expiry")
 			}
-			if _, err := w.s.RequestTransfer(ctx, w.org, "dina", "ravi"); err != nil {
+			if _, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "ravi"); err != nil {
 				t.Fatalf("new request after expiry: %v", err)
 			}
 		})
 
 		t.Run("expiry replaced by a new request", func(t *testing.T) {
 			w := newWorld(t, b)
-			tr, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
+			tr, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
 			if err != nil {
 				t.Fatal(err)
 			}
 			w.clock.Advance(domain.DefaultTransferTTL)
-			tr2, err := w.s.RequestTransfer(ctx, w.org, "dina", "ravi")
+			tr2, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "ravi")
 			if err != nil {
 				t.Fatalf("request after expiry: %v", err)
 			}
@@ -211,7 +211,7 @@ func TestTransferContract(t *testing.T) {
 
 		t.Run("sweeper", func(t *testing.T) {
 			w := newWorld(t, b)
-			tr, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
+			tr, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -246,7 +246,7 @@ func TestTransferContract(t *testing.T) {
 			if _, err := w.s.SetRole(ctx, w.org, nil, "omar", domain.RoleOwner); err != nil {
 				t.Fatal(err)
 			}
-			tr, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
+			tr, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -275,7 +275,7 @@ func TestTransferContract(t *testing.T) {
 				t.Fatalf("holder removed: %v", err)
 			}
 			// The recipient leaving invalidates the pending transfer.
-			tr, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
+			tr, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "sari")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -289,12 +289,12 @@ func TestTransferContract(t *testing.T) {
 			if p, _ := w.s.PendingTransfer(ctx, w.org); p != nil {
 				t.Fatal("lock not released")
 			}
-			if _, err := w.s.RequestTransfer(ctx, w.org, "dina", "ravi"); err != nil {
+			if _, _, err := w.s.RequestTransfer(ctx, w.org, "dina", "ravi"); err != nil {
 				t.Fatalf("request after invalidation: %v", err)
 			}
 			// A non-Owner holder is told an Owner must promote them first.
 			w2 := newWorld(t, b)
-			tr2, _ := w2.s.RequestTransfer(ctx, w2.org, "dina", "sari")
+			tr2, _, _ := w2.s.RequestTransfer(ctx, w2.org, "dina", "sari")
 			if _, err := w2.s.AcceptTransfer(ctx, w2.org, tr2.ID, "sari"); err != nil {
 				t.Fatal(err)
 			}

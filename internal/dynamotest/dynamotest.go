@@ -14,6 +14,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/embedded"
 )
 
 // EndpointEnv names the environment variable holding DynamoDB Local's
@@ -49,7 +51,7 @@ type Backend struct {
 // as a subtest named after it.
 func Backends(t testing.TB) []Backend {
 	t.Helper()
-	backends := []Backend{embedded(t)}
+	backends := []Backend{embeddedBackend(t)}
 	endpoint, ci := config()
 	if endpoint == "" {
 		if ci {
@@ -83,14 +85,11 @@ func config() (endpoint string, ci bool) {
 	return os.Getenv(EndpointEnv), ci
 }
 
-func embedded(t testing.TB) Backend {
+func embeddedBackend(t testing.TB) Backend {
 	t.Helper()
-	client, stop, err := dynamo.NewEmbeddedClient()
-	if err != nil {
-		t.Fatalf("dynamotest: start %s: %v", Embedded, err)
-	}
-	t.Cleanup(stop)
-	return Backend{Name: Embedded, Client: client}
+	srv := embedded.Start()
+	t.Cleanup(srv.Close)
+	return Backend{Name: Embedded, Client: srv.Client()}
 }
 
 // local connects to DynamoDB Local and checks that it answers, so that a
@@ -173,4 +172,59 @@ func tableName(testName string) string {
 		base = base[:200]
 	}
 	return "t-" + base + "-" + rand.Text()[:12]
+}
+
+// Default is the back end a test of the layers above the store runs on:
+// DynamoDB Local when configured (`make test` starts it, so those tests
+// run against the real emulator there), the embedded back end otherwise.
+// In CI DynamoDB Local is required.
+func Default(t testing.TB) Backend {
+	t.Helper()
+	endpoint, ci := config()
+	if endpoint == "" {
+		if ci {
+			t.Fatalf("dynamotest: CI=true but %s is not set: the tests run against DynamoDB Local in CI; run them with `make test`, which starts it", EndpointEnv)
+		}
+		return embeddedBackend(t)
+	}
+	return local(t, endpoint)
+}
+
+// NewStore makes a store on a fresh table of the Default back end, with
+// the given options (dynamo.WithClock(clock.Now) for a test clock).
+func NewStore(t testing.TB, opts ...dynamo.Option) *dynamo.Store {
+	t.Helper()
+	b := Default(t)
+	return dynamo.New(b.Client, NewTable(t, b), opts...)
+}
+
+// Clock is a settable test clock, safe for concurrent use. Its zero value
+// is not usable; make one with NewClock.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock makes a clock showing t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Set sets the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
 }

@@ -4,9 +4,12 @@
 // and sends them to the organization's Billing holder in Slack, and on a
 // schedule it expires due Billing transfers and announces them.
 //
-// One Lambda runs both through Notifier.Handle. Locally, where there are no
-// DynamoDB Streams, Poller turns snapshots of the same items into the same
-// stream records and runs the same code in process.
+// The rules (which change owes which alert, once-keys) are the domain's
+// (domain.PoolAlerts, domain.SpendAlert); the store decodes stream records
+// into domain values; the Slack surface words and sends the messages. This
+// package connects them with the delivery guarantees below. One Lambda runs
+// both through Notifier.Handle; locally, Follow reads the embedded back
+// end's recorded stream and runs the same code in process.
 //
 // Delivery: each alert has a once-key naming the crossing itself (not the
 // stream record), claimed with MarkOnce before the message is sent. A
@@ -33,23 +36,28 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 )
 
 // Store is what the notifier reads and writes (implemented by
 // *dynamo.Store).
 type Store interface {
+	// DecodeRecord reads a stream record as a domain.PoolChange,
+	// domain.SpendChange or domain.TransferChange (nil for other items).
+	DecodeRecord(r events.DynamoDBEventRecord) (any, error)
 	GetOrg(ctx context.Context, orgID string) (domain.Org, error)
 	GetMember(ctx context.Context, orgID, memberID string) (domain.Member, error)
-	ListGroups(ctx context.Context, orgID string) ([]domain.BudgetGroup, error)
-	MarkOnce(ctx context.Context, key string, ttl time.Duration) (bool, error)
-	Unmark(ctx context.Context, key string) error
+	GetGroup(ctx context.Context, orgID, groupID string) (domain.BudgetGroup, error)
+	MarkOnce(ctx context.Context, key domain.OnceKey, ttl time.Duration) (bool, error)
+	Unmark(ctx context.Context, key domain.OnceKey) error
 	ExpireDueTransfers(ctx context.Context) ([]domain.Transfer, error)
 	GetTransfer(ctx context.Context, orgID, transferID string) (domain.Transfer, error)
 }
 
-// Messenger sends a Slack direct message.
+// Messenger sends an alert to an organization's Billing holder. group is
+// the budget group of a spend alert, nil for pool alerts.
 type Messenger interface {
-	DirectMessage(ctx context.Context, slackUserID, text string) error
+	SendAlert(ctx context.Context, org domain.Org, holder domain.Member, a domain.Alert, group *domain.BudgetGroup) error
 }
 
 // Announcer rewrites a transfer's Slack messages after an outcome and tells
@@ -158,17 +166,27 @@ func (n *Notifier) HandleStream(ctx context.Context, ev events.DynamoDBEvent) ev
 }
 
 func (n *Notifier) handleRecord(ctx context.Context, r events.DynamoDBEventRecord) error {
-	if orgID, id, ok := ClosedWithoutAnswer(r); ok {
-		return n.announceClosed(ctx, orgID, id)
-	}
-	alerts, err := RecordAlerts(r)
-	if errors.Is(err, errMalformed) {
+	change, err := n.store.DecodeRecord(r)
+	if err != nil {
+		// It can never be decoded, and retrying cannot help: skip it, so
+		// one broken item never stops the alerts of every organization
+		// behind it in the shard.
 		n.log.ErrorContext(ctx, "notifier: skipping a stream record that cannot be decoded",
 			"event_id", r.EventID, "sequence_number", r.Change.SequenceNumber, "err", err)
 		return nil
 	}
-	if err != nil {
-		return err
+	var alerts []domain.Alert
+	switch c := change.(type) {
+	case domain.TransferChange:
+		if t, ok := closedWithoutAnswer(c); ok {
+			return n.announceClosed(ctx, t.OrgID, t.ID)
+		}
+	case domain.PoolChange:
+		alerts = domain.PoolAlerts(c.Old, c.New)
+	case domain.SpendChange:
+		if a, ok := domain.SpendAlert(c.Old, c.New); ok {
+			alerts = append(alerts, a)
+		}
 	}
 	for _, a := range alerts {
 		if err := n.deliver(ctx, a); err != nil {
@@ -176,6 +194,22 @@ func (n *Notifier) handleRecord(ctx context.Context, r events.DynamoDBEventRecor
 		}
 	}
 	return nil
+}
+
+// closedWithoutAnswer reports a transfer a change shows closed by
+// something other than an answer in Slack: expired (the sweeper, or a new
+// request replacing it) or invalidated (a member left or was removed, also
+// through the admin API, which has no Slack). Its Slack messages must still
+// lose their buttons and the parties be told.
+func closedWithoutAnswer(c domain.TransferChange) (domain.Transfer, bool) {
+	if c.Old == nil || c.New == nil || c.Old.Status != domain.TransferPending {
+		return domain.Transfer{}, false
+	}
+	switch c.New.Status {
+	case domain.TransferExpired, domain.TransferInvalidated:
+		return *c.New, true
+	}
+	return domain.Transfer{}, false
 }
 
 // announceClosed has the Slack surface announce a transfer closed without
@@ -200,15 +234,15 @@ func (n *Notifier) announceClosed(ctx context.Context, orgID, transferID string)
 // errUndeliverable marks an alert nobody can receive; retrying cannot help.
 var errUndeliverable = errors.New("undeliverable")
 
-func (n *Notifier) deliver(ctx context.Context, a Alert) error {
+func (n *Notifier) deliver(ctx context.Context, a domain.Alert) error {
 	first, err := n.store.MarkOnce(ctx, a.Key(), MarkTTL)
 	if err != nil {
-		return fmt.Errorf("claim once-key %s: %w", a.Key(), err)
+		return fmt.Errorf("claim once-key %q: %w", a.Key(), err)
 	}
 	if !first {
 		return nil // sent before: a redelivery, or the same change seen twice
 	}
-	slackUser, text, err := n.compose(ctx, a)
+	org, holder, group, err := n.recipient(ctx, a)
 	if errors.Is(err, errUndeliverable) {
 		// Nobody can receive it and a retry cannot change that; the claim
 		// stays so the record is not tried again.
@@ -217,17 +251,19 @@ func (n *Notifier) deliver(ctx context.Context, a Alert) error {
 	}
 	if err == nil {
 		sendCtx, cancel := sendContext(ctx)
-		err = n.slack.DirectMessage(sendCtx, slackUser, text)
+		err = n.slack.SendAlert(sendCtx, org, holder, a, group)
 		cancel()
 		if err != nil {
 			err = fmt.Errorf("send Slack message: %w", err)
 		}
 	}
 	if err != nil {
+		metrics.Count(ctx, metrics.NotifierFailures, 1)
 		n.release(ctx, a.Key())
 		return err
 	}
-	// Lower spend levels this alert made stale (see SpendCrossing).
+	metrics.Count(ctx, metrics.NotifierDeliveries, 1)
+	// Lower spend levels this alert made stale (see domain.SpendAlert).
 	for _, k := range a.Keys[1:] {
 		if _, err := n.store.MarkOnce(ctx, k, MarkTTL); err != nil {
 			n.log.WarnContext(ctx, "notifier: could not record a stale spend level", "key", k, "err", err)
@@ -249,7 +285,7 @@ func sendContext(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // release frees a claim after a failed send, so the retried record sends
 // the alert. It runs even when ctx is done, which is when sends fail.
-func (n *Notifier) release(ctx context.Context, key string) {
+func (n *Notifier) release(ctx context.Context, key domain.OnceKey) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendMargin)
 	defer cancel()
 	if err := n.store.Unmark(rctx, key); err != nil {
@@ -257,38 +293,37 @@ func (n *Notifier) release(ctx context.Context, key string) {
 	}
 }
 
-// compose finds the Billing holder's Slack identity and writes the text.
-func (n *Notifier) compose(ctx context.Context, a Alert) (slackUser, text string, err error) {
+// recipient finds who an alert goes to: the organization's Billing
+// holder, with a Slack identity; and the budget group of a spend alert.
+func (n *Notifier) recipient(ctx context.Context, a domain.Alert) (domain.Org, domain.Member, *domain.BudgetGroup, error) {
 	org, err := n.store.GetOrg(ctx, a.OrgID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return "", "", fmt.Errorf("%w: organization %s does not exist", errUndeliverable, a.OrgID)
+	if domain.IsNotFound(err) {
+		return org, domain.Member{}, nil, fmt.Errorf("%w: organization %s does not exist", errUndeliverable, a.OrgID)
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("read organization %s: %w", a.OrgID, err)
+		return org, domain.Member{}, nil, fmt.Errorf("read organization %s: %w", a.OrgID, err)
 	}
 	holder, err := n.store.GetMember(ctx, org.ID, org.BillingHolderID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return "", "", fmt.Errorf("%w: Billing holder %s of %s does not exist", errUndeliverable, org.BillingHolderID, org.ID)
+	if domain.IsNotFound(err) {
+		return org, holder, nil, fmt.Errorf("%w: Billing holder %s of %s does not exist", errUndeliverable, org.BillingHolderID, org.ID)
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("read Billing holder of %s: %w", org.ID, err)
+		return org, holder, nil, fmt.Errorf("read Billing holder of %s: %w", org.ID, err)
 	}
 	if holder.SlackUserID == "" {
-		return "", "", fmt.Errorf("%w: Billing holder %s of %s has no Slack identity", errUndeliverable, holder.ID, org.ID)
+		return org, holder, nil, fmt.Errorf("%w: Billing holder %s of %s has no Slack identity", errUndeliverable, holder.ID, org.ID)
 	}
-	var group string
-	if a.Kind == KindSpend {
-		groups, err := n.store.ListGroups(ctx, org.ID)
-		if err != nil {
-			return "", "", fmt.Errorf("read budget groups of %s: %w", org.ID, err)
-		}
-		for _, g := range groups {
-			if g.ID == a.GroupID {
-				group = g.Name
-			}
-		}
+	if a.Kind != domain.AlertGroupSpend {
+		return org, holder, nil, nil
 	}
-	return holder.SlackUserID, Text(org, a, group), nil
+	g, err := n.store.GetGroup(ctx, org.ID, a.GroupID)
+	if domain.IsNotFound(err) {
+		return org, holder, nil, nil // named by its id
+	}
+	if err != nil {
+		return org, holder, nil, fmt.Errorf("read budget group %s of %s: %w", a.GroupID, org.ID, err)
+	}
+	return org, holder, &g, nil
 }
 
 // HandleSchedule expires every pending transfer past its stored expiry and

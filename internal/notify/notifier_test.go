@@ -17,33 +17,42 @@ import (
 
 	"github.com/orgcredit/orgcredit/internal/domain"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/dynamotest"
 )
 
 // The store the Lambda and the local run wire in.
-var (
-	_ Store         = (*dynamo.Store)(nil)
-	_ SnapshotStore = (*dynamo.Store)(nil)
-)
+var _ Store = (*dynamo.Store)(nil)
+
+const cr = domain.MicrosPerCredit
 
 // fakeSlack records what the notifier sends; the Slack surface tests the
-// real client. fail makes the next n direct messages fail.
+// real client and the wording. fail makes the next n alerts fail.
 type fakeSlack struct {
 	mu        sync.Mutex
-	dms       []dm
+	alerts    []sentAlert
 	announced []domain.Transfer
 	fail      int
 }
 
-type dm struct{ user, text string }
+type sentAlert struct {
+	user  string
+	org   domain.Org
+	alert domain.Alert
+	group string // the group's name, for spend alerts
+}
 
-func (f *fakeSlack) DirectMessage(_ context.Context, user, text string) error {
+func (f *fakeSlack) SendAlert(_ context.Context, org domain.Org, holder domain.Member, a domain.Alert, group *domain.BudgetGroup) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail > 0 {
 		f.fail--
 		return errors.New("slack: service unavailable")
 	}
-	f.dms = append(f.dms, dm{user, text})
+	s := sentAlert{user: holder.SlackUserID, org: org, alert: a}
+	if group != nil {
+		s.group = group.Name
+	}
+	f.alerts = append(f.alerts, s)
 	return nil
 }
 
@@ -61,39 +70,37 @@ func (f *fakeSlack) AnnounceTransferOutcome(_ context.Context, t domain.Transfer
 	return nil
 }
 
-func (f *fakeSlack) sent() []dm {
+func (f *fakeSlack) sent() []sentAlert {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]dm(nil), f.dms...)
+	return append([]sentAlert(nil), f.alerts...)
 }
 
-// clock is a settable clock for the store and the poller.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
+func (f *fakeSlack) announcements() []domain.Transfer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]domain.Transfer(nil), f.announced...)
 }
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// newStore starts the embedded back end with a fresh table and the demo
-// organization of the sample events: "acme" (Acme Corp), threshold 10
-// credits, Owner and Billing holder olivia, member bob, budget group
-// "research" (Research, cap 100 credits).
-func newStore(t *testing.T, c *clock) *dynamo.Store {
+func newClock() *dynamotest.Clock {
+	return dynamotest.NewClock(time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC))
+}
+
+// newStore makes a store with the demo organization of the sample events:
+// "acme" (Acme Corp), threshold 10 credits, Owner and Billing holder
+// olivia, member bob, budget group "research" (Research, cap 100 credits).
+func newStore(t *testing.T, c *dynamotest.Clock) *dynamo.Store {
+	t.Helper()
+	st := dynamotest.NewStore(t, dynamo.WithClock(c.Now))
+	seed(t, st)
+	return st
+}
+
+func seed(t *testing.T, st *dynamo.Store) {
 	t.Helper()
 	ctx := context.Background()
-	client, stop, err := dynamo.NewEmbeddedClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	if err := dynamo.EnsureTable(ctx, client, "notify-test"); err != nil {
-		t.Fatal(err)
-	}
-	st := dynamo.New(client, "notify-test", dynamo.WithClock(c.Now))
 	org := domain.Org{ID: "acme", Name: "Acme Corp", SlackTeamID: "T1", LowBalanceThreshold: 10 * cr}
 	owner := domain.Member{OrgID: "acme", ID: "olivia", Name: "Olivia", SlackUserID: "U0LIVIA"}
 	if _, _, err := st.CreateOrg(ctx, org, owner); err != nil {
@@ -105,10 +112,7 @@ func newStore(t *testing.T, c *clock) *dynamo.Store {
 	if _, _, err := st.CreateGroup(ctx, domain.BudgetGroup{OrgID: "acme", ID: "research", Name: "Research", Cap: 100 * cr}, nil); err != nil {
 		t.Fatal(err)
 	}
-	return st
 }
-
-func newClock() *clock { return &clock{now: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)} }
 
 func sample(t *testing.T, name string) json.RawMessage {
 	t.Helper()
@@ -133,21 +137,28 @@ func handleStream(t *testing.T, n *Notifier, raw json.RawMessage) events.DynamoD
 }
 
 func TestHandleStreamSamples(t *testing.T) {
+	type want struct {
+		kind           domain.AlertKind
+		balance, spent domain.Micros
+		level          int
+		group          string
+		shareOfCapPct  int64
+	}
 	tests := []struct {
 		name  string
 		files []string
-		want  []string // texts sent to the Billing holder, in order
+		want  []want // alerts sent to the Billing holder, in order
 	}{
 		{"a debit below the threshold alerts", []string{"pool-below-threshold.json"},
-			[]string{"Acme Corp's credit pool is below its low-balance threshold of 10 credits: 9 credits left."}},
+			[]want{{kind: domain.AlertLowBalance, balance: 9 * cr}}},
 		{"a redelivered record sends nothing twice", []string{"pool-below-threshold.json", "pool-below-threshold-redelivered.json", "pool-below-threshold.json"},
-			[]string{"below its low-balance threshold of 10 credits: 9 credits left."}},
+			[]want{{kind: domain.AlertLowBalance, balance: 9 * cr}}},
 		{"exhaustion alerts once more", []string{"pool-below-threshold.json", "pool-exhausted.json", "pool-exhausted.json"},
-			[]string{"9 credits left.", "Acme Corp's credit pool is empty"}},
+			[]want{{kind: domain.AlertLowBalance, balance: 9 * cr}, {kind: domain.AlertExhausted}}},
 		{"a grant re-arms: the next crossing alerts again", []string{"pool-below-threshold.json", "pool-grant-then-below-again.json", "pool-grant-then-below-again.json"},
-			[]string{"9 credits left.", "9.5 credits left."}},
-		{"a budget group crossing 80% alerts once", []string{"spend-80.json", "spend-80.json"},
-			[]string{`Budget group "Research" of Acme Corp has used 80% of its cap for 2026-11: 81 of 100 credits spent.`}},
+			[]want{{kind: domain.AlertLowBalance, balance: 9 * cr}, {kind: domain.AlertLowBalance, balance: 9_500_000}}},
+		{"a budget group crossing 80% alerts once, with the real share", []string{"spend-80.json", "spend-80.json"},
+			[]want{{kind: domain.AlertGroupSpend, spent: 81 * cr, level: 80, group: "Research", shareOfCapPct: 81}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,11 +171,13 @@ func TestHandleStreamSamples(t *testing.T) {
 			}
 			got := slack.sent()
 			if len(got) != len(tt.want) {
-				t.Fatalf("sent %d messages %v, want %d", len(got), got, len(tt.want))
+				t.Fatalf("sent %d alerts %+v, want %d", len(got), got, len(tt.want))
 			}
 			for i, w := range tt.want {
-				if got[i].user != "U0LIVIA" || !strings.Contains(got[i].text, w) {
-					t.Errorf("message %d = %+v, want to U0LIVIA containing %q", i, got[i], w)
+				g := got[i]
+				if g.user != "U0LIVIA" || g.org.Name != "Acme Corp" || g.alert.Kind != w.kind || g.alert.Balance != w.balance ||
+					g.alert.Spent != w.spent || g.alert.Level != w.level || g.group != w.group || g.alert.SharePercent() != w.shareOfCapPct {
+					t.Errorf("alert %d = %+v, want %+v to U0LIVIA", i, g, w)
 				}
 			}
 		})
@@ -210,8 +223,8 @@ func TestHandleStreamFailedSendIsRetried(t *testing.T) {
 		}
 	}
 	got := slack.sent()
-	if len(got) != 2 || !strings.Contains(got[0].text, "80%") || !strings.Contains(got[1].text, "9 credits left") {
-		t.Fatalf("after the retry sent %v, want the spend alert then the low-balance alert", got)
+	if len(got) != 2 || got[0].alert.Kind != domain.AlertGroupSpend || got[1].alert.Kind != domain.AlertLowBalance {
+		t.Fatalf("after the retry sent %+v, want the spend alert then the low-balance alert", got)
 	}
 }
 
@@ -233,13 +246,14 @@ func TestHandleSkipsWhatCannotBeHandled(t *testing.T) {
 		{"balance is not a number", record(func(_, n map[string]any) { n["balance_micros"] = map[string]any{"S": "9"} })},
 		{"balance is missing", record(func(_, n map[string]any) { delete(n, "balance_micros") })},
 		{"balance is not an integer", record(func(_, n map[string]any) { n["balance_micros"] = map[string]any{"N": "9.5"} })},
+		{"balance does not fit in an int64", record(func(_, n map[string]any) { n["balance_micros"] = map[string]any{"N": "99999999999999999999999"} })},
 		{"organization does not exist", record(func(o, n map[string]any) {
 			o["org_id"] = map[string]any{"S": "ghost"}
 			n["org_id"] = map[string]any{"S": "ghost"}
 		})},
 		{"an item the notifier does not watch", record(func(o, n map[string]any) {
-			o["type"] = map[string]any{"S": "transfer"}
-			n["type"] = map[string]any{"S": "transfer"}
+			o["type"] = map[string]any{"S": "member"}
+			n["type"] = map[string]any{"S": "member"}
 		})},
 	}
 	for _, tt := range tests {
@@ -283,7 +297,7 @@ func TestScheduleExpiresDueTransfer(t *testing.T) {
 	st := newStore(t, c)
 	slack := &fakeSlack{}
 	n := New(st, slack, WithLogger(quiet))
-	tr, err := st.RequestTransfer(ctx, "acme", "olivia", "bob")
+	tr, _, err := st.RequestTransfer(ctx, "acme", "olivia", "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,8 +321,8 @@ func TestScheduleExpiresDueTransfer(t *testing.T) {
 		if !ok || res.Expired != s.wantExpired || res.Announced != s.wantExpired {
 			t.Fatalf("step %d: answered %#v, want %d expired and announced", i, out, s.wantExpired)
 		}
-		if len(slack.announced) != s.wantTotal {
-			t.Fatalf("step %d: %d announcements, want %d", i, len(slack.announced), s.wantTotal)
+		if got := slack.announcements(); len(got) != s.wantTotal {
+			t.Fatalf("step %d: %d announcements, want %d", i, len(got), s.wantTotal)
 		}
 	}
 	got := slack.announced[0]
@@ -328,13 +342,16 @@ func TestStreamAnnouncesTransfersClosedWithoutAnswer(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	st := newStore(t, c)
-	tr, err := st.RequestTransfer(ctx, "acme", "olivia", "bob")
+	tr, _, err := st.RequestTransfer(ctx, "acme", "olivia", "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
 	record := func(from, to domain.TransferStatus) events.DynamoDBEventRecord {
 		img := func(s domain.TransferStatus) map[string]events.DynamoDBAttributeValue {
-			return transferImage{OrgID: "acme", ID: tr.ID, Status: s}.image()
+			return map[string]events.DynamoDBAttributeValue{
+				"type": events.NewStringAttribute("transfer"), "org_id": events.NewStringAttribute("acme"),
+				"id": events.NewStringAttribute(tr.ID), "status": events.NewStringAttribute(string(s)),
+			}
 		}
 		return events.DynamoDBEventRecord{EventID: "e-" + string(to), EventName: "MODIFY", EventSource: "aws:dynamodb",
 			Change: events.DynamoDBStreamRecord{OldImage: img(from), NewImage: img(to), SequenceNumber: "1"}}

@@ -24,7 +24,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
-	"github.com/orgcredit/orgcredit/internal/dynamo"
 )
 
 // Paths the app answers, relative to the API's base URL.
@@ -40,14 +39,14 @@ const maxBody = 1 << 20
 
 // Store is what the Slack app needs from the store (internal/dynamo).
 type Store interface {
-	Memberships(ctx context.Context, slackTeamID, slackUserID string) ([]dynamo.Membership, error)
+	Memberships(ctx context.Context, slackTeamID, slackUserID string) ([]domain.Membership, error)
 	GetOrg(ctx context.Context, orgID string) (domain.Org, error)
 	GetPool(ctx context.Context, orgID string) (domain.Pool, error)
 	GetMember(ctx context.Context, orgID, memberID string) (domain.Member, error)
 	ListMembers(ctx context.Context, orgID string) ([]domain.Member, error)
 
 	EligibleRecipients(ctx context.Context, orgID, actorID string) ([]domain.Member, error)
-	RequestTransfer(ctx context.Context, orgID, actorID, recipientID string) (domain.Transfer, error)
+	RequestTransfer(ctx context.Context, orgID, actorID, recipientID string) (domain.Transfer, *domain.Transfer, error)
 	AcceptTransfer(ctx context.Context, orgID, transferID, actorID string) (domain.Transfer, error)
 	DeclineTransfer(ctx context.Context, orgID, transferID, actorID string) (domain.Transfer, error)
 	CancelTransfer(ctx context.Context, orgID, transferID, actorID string) (domain.Transfer, error)
@@ -62,8 +61,8 @@ type Store interface {
 	SetAgentGroup(ctx context.Context, orgID, agentID, groupID string, actor *domain.Member) (domain.Agent, error)
 	SetRole(ctx context.Context, orgID string, actor *domain.Member, memberID string, role domain.Role) (domain.Member, error)
 	Leave(ctx context.Context, orgID, memberID string) error
-	DailyUsage(ctx context.Context, orgID string, days int) ([]dynamo.DayUsage, error)
-	MarkOnce(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	DailyUsage(ctx context.Context, orgID string, days int) ([]domain.DayUsage, error)
+	MarkOnce(ctx context.Context, key domain.OnceKey, ttl time.Duration) (bool, error)
 }
 
 // Config wires the app.
@@ -209,7 +208,7 @@ func (a *App) refusalText(ctx context.Context, op string, err error) string {
 		return r.Message
 	}
 	a.log.ErrorContext(ctx, "slack operation failed", "op", op, "err", err)
-	if errors.Is(err, dynamo.ErrUnavailable) {
+	if errors.Is(err, domain.ErrUnavailable) {
 		return "The service is busy right now and nothing was changed. Please try again in a moment."
 	}
 	return "Something went wrong on our side and nothing was changed. Please try again in a moment."

@@ -13,7 +13,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
-	"github.com/orgcredit/orgcredit/internal/dynamo"
 )
 
 // Audit listing bounds for `/billing audit [n]`.
@@ -129,7 +128,7 @@ func (a *App) handleCommand(ctx context.Context, body []byte) events.APIGatewayV
 
 // withMember resolves who acts, in which organization, from the Slack
 // identity of the request, then runs the command.
-func (a *App) withMember(ctx context.Context, c cmdCtx, run func(context.Context, cmdCtx, dynamo.Membership) events.APIGatewayV2HTTPResponse) events.APIGatewayV2HTTPResponse {
+func (a *App) withMember(ctx context.Context, c cmdCtx, run func(context.Context, cmdCtx, domain.Membership) events.APIGatewayV2HTTPResponse) events.APIGatewayV2HTTPResponse {
 	m, reply, err := a.resolve(ctx, c.cmd.TeamID, c.cmd.UserID, c.orgID, c.cmd.Command+" "+c.cmd.Text)
 	if err != nil {
 		return ephemeral(a.refusalText(ctx, "resolve member", err))
@@ -142,7 +141,7 @@ func (a *App) withMember(ctx context.Context, c cmdCtx, run func(context.Context
 
 // resolve finds the membership a Slack user acts as. With several
 // organizations and none named, reply asks them to name one.
-func (a *App) resolve(ctx context.Context, teamID, userID, orgID, example string) (m dynamo.Membership, reply string, err error) {
+func (a *App) resolve(ctx context.Context, teamID, userID, orgID, example string) (m domain.Membership, reply string, err error) {
 	ms, err := a.store.Memberships(ctx, teamID, userID)
 	if err != nil {
 		return m, "", err
@@ -168,20 +167,20 @@ func (a *App) resolve(ctx context.Context, teamID, userID, orgID, example string
 
 // membershipIn resolves a Slack user to their member in orgID; ok is false
 // when they are not an active member of it.
-func (a *App) membershipIn(ctx context.Context, teamID, userID, orgID string) (dynamo.Membership, bool, error) {
+func (a *App) membershipIn(ctx context.Context, teamID, userID, orgID string) (domain.Membership, bool, error) {
 	ms, err := a.store.Memberships(ctx, teamID, userID)
 	if err != nil {
-		return dynamo.Membership{}, false, err
+		return domain.Membership{}, false, err
 	}
 	for _, m := range ms {
 		if m.Org.ID == orgID {
 			return m, true, nil
 		}
 	}
-	return dynamo.Membership{}, false, nil
+	return domain.Membership{}, false, nil
 }
 
-func sortMemberships(ms []dynamo.Membership) {
+func sortMemberships(ms []domain.Membership) {
 	sort.Slice(ms, func(i, j int) bool {
 		a, b := strings.ToLower(ms[i].Org.Name), strings.ToLower(ms[j].Org.Name)
 		if a != b {
@@ -191,7 +190,7 @@ func sortMemberships(ms []dynamo.Membership) {
 	})
 }
 
-func orgList(ms []dynamo.Membership) string {
+func orgList(ms []domain.Membership) string {
 	parts := make([]string, len(ms))
 	for i, m := range ms {
 		parts[i] = fmt.Sprintf("*%s* (`org:%s`)", escape(m.Org.Name), m.Org.ID)
@@ -199,7 +198,7 @@ func orgList(ms []dynamo.Membership) string {
 	return strings.Join(parts, ", ")
 }
 
-func (a *App) cmdStatus(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
+func (a *App) cmdStatus(ctx context.Context, c cmdCtx, m domain.Membership) events.APIGatewayV2HTTPResponse {
 	names, err := a.memberNames(ctx, m.Org.ID)
 	if err != nil {
 		return ephemeral(a.refusalText(ctx, "list members", err))
@@ -221,7 +220,7 @@ func (a *App) cmdStatus(ctx context.Context, c cmdCtx, m dynamo.Membership) even
 	return ephemeral(b.String())
 }
 
-func (a *App) cmdAudit(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
+func (a *App) cmdAudit(ctx context.Context, c cmdCtx, m domain.Membership) events.APIGatewayV2HTTPResponse {
 	n := defaultAuditEntries
 	if len(c.args) > 0 {
 		v, err := strconv.Atoi(c.args[0])
@@ -278,15 +277,9 @@ func auditValue(action domain.Action, v string, names memberNames) string {
 	return escape(v)
 }
 
-// canSeeGroups: group spend is billing information, shown to those who
-// manage groups (Owners, Admins) and to the Billing holder.
-func canSeeGroups(m dynamo.Membership) bool {
-	return domain.CanReadAudit(m.Member, m.Org)
-}
-
-func (a *App) cmdGroups(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
-	if !canSeeGroups(m) {
-		return ephemeral("Budget group spend is shown to Owners, Admins and the Billing holder.")
+func (a *App) cmdGroups(ctx context.Context, c cmdCtx, m domain.Membership) events.APIGatewayV2HTTPResponse {
+	if err := domain.CanViewGroups(m.Org, m.Member); err != nil {
+		return ephemeral(a.refusalText(ctx, "view groups", err))
 	}
 	period := domain.Period(a.now())
 	sts, err := a.store.GroupStatuses(ctx, m.Org.ID, period)
@@ -309,7 +302,7 @@ func groupLine(s domain.GroupStatus) string {
 		escape(s.Group.Name), s.Group.ID, bar(s.Spent, s.Group.Cap), s.Spent.Credits(), s.Group.Cap.Credits(), s.Remaining.Credits())
 }
 
-func (a *App) cmdGroup(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
+func (a *App) cmdGroup(ctx context.Context, c cmdCtx, m domain.Membership) events.APIGatewayV2HTTPResponse {
 	usage := "Usage: `/billing group create <id> <cap-credits> [name]`, `/billing group cap <id> <credits>` or `/billing group assign <agent> <group|none>`."
 	if len(c.args) < 3 {
 		return ephemeral(usage)
@@ -380,7 +373,7 @@ func userMention(s string) (string, bool) {
 	return id, id != ""
 }
 
-func (a *App) cmdRole(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
+func (a *App) cmdRole(ctx context.Context, c cmdCtx, m domain.Membership) events.APIGatewayV2HTTPResponse {
 	if len(c.args) != 2 {
 		return ephemeral("Usage: `/billing role <@user> <owner|admin|builder|member>`.")
 	}
@@ -421,7 +414,7 @@ func (a *App) cmdRole(ctx context.Context, c cmdCtx, m dynamo.Membership) events
 // cmdLeave leaves only on `/billing leave confirm`: leaving cannot be
 // undone from Slack (an operator adds members back), so the bare command
 // says what it would do, or why it cannot, and how to confirm.
-func (a *App) cmdLeave(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
+func (a *App) cmdLeave(ctx context.Context, c cmdCtx, m domain.Membership) events.APIGatewayV2HTTPResponse {
 	if len(c.args) != 1 || !strings.EqualFold(c.args[0], "confirm") {
 		return a.leavePreview(ctx, c, m)
 	}
@@ -438,7 +431,7 @@ func (a *App) cmdLeave(ctx context.Context, c cmdCtx, m dynamo.Membership) event
 	return ephemeral(fmt.Sprintf("You left *%s*.", escape(m.Org.Name)))
 }
 
-func (a *App) leavePreview(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
+func (a *App) leavePreview(ctx context.Context, c cmdCtx, m domain.Membership) events.APIGatewayV2HTTPResponse {
 	pending, err := a.store.PendingTransfer(ctx, m.Org.ID)
 	if err != nil {
 		return ephemeral(a.refusalText(ctx, "pending transfer", err))
@@ -464,7 +457,7 @@ func (a *App) leavePreview(ctx context.Context, c cmdCtx, m dynamo.Membership) e
 	return ephemeral(b.String())
 }
 
-func (a *App) cmdCredit(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
+func (a *App) cmdCredit(ctx context.Context, c cmdCtx, m domain.Membership) events.APIGatewayV2HTTPResponse {
 	if m.Org.BillingHolderID != m.Member.ID {
 		names, err := a.memberNames(ctx, m.Org.ID)
 		if err != nil {
@@ -494,7 +487,7 @@ func notHolderText(org domain.Org, names memberNames) string {
 		escape(org.Name), names.mention(org.BillingHolderID))
 }
 
-func periodUsage(days []dynamo.DayUsage, period string) domain.Micros {
+func periodUsage(days []domain.DayUsage, period string) domain.Micros {
 	var sum domain.Micros
 	for _, d := range days {
 		if strings.HasPrefix(d.Day, period) {

@@ -8,7 +8,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
-	"github.com/orgcredit/orgcredit/internal/dynamo"
 )
 
 const (
@@ -60,7 +59,7 @@ func (a *App) publishHome(ctx context.Context, teamID, slackUserID, orgID string
 	return nil
 }
 
-func (a *App) homeBlocks(ctx context.Context, ms []dynamo.Membership, m dynamo.Membership) ([]slack.Block, error) {
+func (a *App) homeBlocks(ctx context.Context, ms []domain.Membership, m domain.Membership) ([]slack.Block, error) {
 	blocks := []slack.Block{slack.NewHeaderBlock(plainText("My Credit"))}
 	if len(ms) > 1 {
 		opts := make([]*slack.OptionBlockObject, len(ms))

@@ -11,7 +11,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
-	"github.com/orgcredit/orgcredit/internal/dynamo"
 )
 
 // Identifiers of the transfer modal and buttons.
@@ -33,7 +32,7 @@ const maxStaticOptions = 100
 // outcome it discovered (expiry, invalidation) long past any double click.
 const announceOnceTTL = 30 * 24 * time.Hour
 
-func (a *App) cmdTransfer(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
+func (a *App) cmdTransfer(ctx context.Context, c cmdCtx, m domain.Membership) events.APIGatewayV2HTTPResponse {
 	if err := domain.CanStartTransfer(m.Org, m.Member); err != nil {
 		return ephemeral(a.refusalText(ctx, "start transfer", err))
 	}
@@ -147,13 +146,12 @@ func (a *App) submitTransfer(ctx context.Context, ic slack.InteractionCallback) 
 	}
 	// A lock still naming a transfer here means it has expired, unswept:
 	// the request replaces it and closes it, and its parties are told below.
-	replaced := m.Org.PendingTransferID
-	t, err := a.store.RequestTransfer(ctx, m.Org.ID, m.Member.ID, recipientID)
+	t, replaced, err := a.store.RequestTransfer(ctx, m.Org.ID, m.Member.ID, recipientID)
 	if err != nil {
 		return fieldError(a.refusalText(ctx, "request transfer", err))
 	}
-	if replaced != "" && replaced != t.ID {
-		a.announceClosedOnce(ctx, m.Org, replaced)
+	if replaced != nil {
+		a.announceClosedOnce(ctx, m.Org, replaced.ID)
 	}
 	sent, err := a.sendTransferMessages(ctx, m.Org, t)
 	if err != nil {
@@ -351,8 +349,8 @@ func (a *App) transferClick(ctx context.Context, ic slack.InteractionCallback, a
 // the outcome was discovered or caused by something other than an answer
 // (a late click, a departure, a new request replacing an expired one), so
 // that they are told once.
-func outcomeKey(orgID, transferID string) string {
-	return "slack:transfer-outcome:" + orgID + ":" + transferID
+func outcomeKey(orgID, transferID string) domain.OnceKey {
+	return domain.NewOnceKey("transfer-outcome", orgID, transferID)
 }
 
 // announceClosedOnce announces transfer transferID if it is no longer
@@ -421,7 +419,7 @@ func (a *App) transferNames(ctx context.Context, t domain.Transfer) (memberNames
 	return names, nil
 }
 
-func (a *App) cmdCancel(ctx context.Context, c cmdCtx, m dynamo.Membership) events.APIGatewayV2HTTPResponse {
+func (a *App) cmdCancel(ctx context.Context, c cmdCtx, m domain.Membership) events.APIGatewayV2HTTPResponse {
 	pending, err := a.store.PendingTransfer(ctx, m.Org.ID)
 	if err != nil {
 		return ephemeral(a.refusalText(ctx, "pending transfer", err))
