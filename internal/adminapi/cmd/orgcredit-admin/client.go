@@ -126,7 +126,7 @@ func loadAWS(ctx context.Context, g *globals, host string) (auth, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return auth{}, fmt.Errorf("cannot load the AWS configuration to sign the request: %v.\n%s", err, credentialsHelp)
+		return auth{}, fmt.Errorf("cannot load the AWS configuration to sign the request for %s.\n%s\n(AWS SDK: %v)", host, credentialsHelp, err)
 	}
 	// The host's region first: a signature scoped to any other region is
 	// refused by that API, whatever the profile's default region.
@@ -139,14 +139,14 @@ func loadAWS(ctx context.Context, g *globals, host string) (auth, error) {
 	}
 	if region == "" {
 		return auth{}, fmt.Errorf("cannot tell which AWS region to sign for: %s is not an execute-api host name (abc123.execute-api.REGION.amazonaws.com) "+
-			"and no region is configured: pass --region or set AWS_REGION", host)
+			"and no region is configured: pass --region or set AWS_REGION.", host)
 	}
 	if cfg.Credentials == nil {
-		return auth{}, fmt.Errorf("no AWS credentials to sign the request.\n%s", credentialsHelp)
+		return auth{}, fmt.Errorf("no AWS credentials to sign the request for %s.\n%s", host, credentialsHelp)
 	}
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil {
-		return auth{}, fmt.Errorf("no usable AWS credentials to sign the request: %v.\n%s", err, credentialsHelp)
+		return auth{}, fmt.Errorf("no usable AWS credentials to sign the request for %s.\n%s\n(AWS SDK: %v)", host, credentialsHelp, err)
 	}
 	return auth{mode: "sigv4", creds: creds, region: region}, nil
 }
@@ -329,10 +329,11 @@ func reportError(stderr io.Writer, resp *http.Response, body []byte, a auth, bas
 
 // networkError explains a request that got no answer.
 func networkError(err error, base *url.URL, timeout time.Duration) error {
-	var what string
+	var what, maybe string
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		what = fmt.Sprintf("no answer from %s within %s (--timeout)", base, timeout)
+		maybe = " The request may have been applied: repeating it is safe, as creates are idempotent and updates set values."
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("interrupted: the request to %s may or may not have been applied (creates are idempotent: repeat it to know)", base)
 	default:
@@ -340,10 +341,9 @@ func networkError(err error, base *url.URL, timeout time.Duration) error {
 	}
 	if isLoopback(base.Hostname()) {
 		return fmt.Errorf("%s.\nIs the local server running? Start it with 'go run ./functions/local'. "+
-			"For the deployed API, set --url or %s to the stack's ApiUrl output.", what, envURL)
+			"For the deployed API, set --url or %s to the stack's ApiUrl output.%s", what, envURL, maybe)
 	}
-	return fmt.Errorf("%s.\nCheck the URL (the stack's ApiUrl output) and your network; a request that timed out may have been applied: "+
-		"creates are idempotent, so repeating it is safe.", what)
+	return fmt.Errorf("%s.\nCheck the URL (the stack's ApiUrl output) and your network.%s", what, maybe)
 }
 
 func unwrapURLError(err error) error {
