@@ -244,7 +244,7 @@ func defineFlags(fs *flag.FlagSet, c *command, v *values) {
 		}
 		if f.alias != "" {
 			p := v.str[f.flag]
-			fs.Func(f.alias, "same as --"+f.flag, func(s string) error { *p = s; v.set[f.flag] = true; return nil })
+			fs.Func(f.alias, "the same as --"+f.flag+": the organization's `ID`", func(s string) error { *p = s; v.set[f.flag] = true; return nil })
 		}
 	}
 	if c.anyBody {
@@ -509,14 +509,11 @@ func afterAnswer(c *command, names map[string]string, status int, body []byte, s
 }
 
 func runRaw(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer, env Env) (int, error) {
-	fs := newFlagSet("orgcredit-admin " + rawCommand)
-	data := fs.String("data", "", "JSON body: inline, `@FILE`, or @- for stdin")
-	g.register(fs)
+	fs, data := rawFlags(g)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, rawHelp)
-			writeFlags(stdout, fs)
+			writeRawHelp(stdout)
 			return exitOK, nil
 		}
 		return 0, usagef(rawCommand, "%s: %v", rawCommand, err)
@@ -540,6 +537,20 @@ func runRaw(ctx context.Context, g *globals, args []string, stdout, stderr io.Wr
 		req.body = bytes.TrimSpace(b)
 	}
 	return send(ctx, g, env, req, stdout, stderr, nil)
+}
+
+func rawFlags(g *globals) (*flag.FlagSet, *string) {
+	fs := newFlagSet("orgcredit-admin " + rawCommand)
+	data := fs.String("data", "", "the `JSON` body: inline, @FILE, or @- for stdin")
+	g.register(fs)
+	return fs, data
+}
+
+func writeRawHelp(w io.Writer) {
+	fmt.Fprint(w, rawHelp)
+	fmt.Fprint(w, "\nFlags (the global ones as in 'orgcredit-admin help'):\n")
+	fs, _ := rawFlags(new(globals))
+	writeFlags(w, fs)
 }
 
 func readData(data string, stdin io.Reader) ([]byte, error) {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -67,6 +69,10 @@ func newServer(t *testing.T) (*httptest.Server, *recorder) {
 	t.Cleanup(srv.Close)
 	return srv, rec
 }
+
+type envMap map[string]string
+
+func (m envMap) get(k string) string { return m[k] }
 
 type result struct {
 	code           int
@@ -200,8 +206,12 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%s --help = %d, lacks %s:\n%s", c.resource, h.code, c.name(), h.stdout)
 		}
 	}
-	if r := cli(nil, nil, rawCommand, "--help"); r.code != exitOK || !strings.Contains(r.stdout, "request METHOD PATH") || !strings.Contains(r.stdout, "--data") {
-		t.Errorf("request --help = %d:\n%s", r.code, r.stdout)
+	raw := cli(nil, nil, rawCommand, "--help")
+	if raw.code != exitOK || !strings.Contains(raw.stdout, "request METHOD PATH") || !strings.Contains(raw.stdout, "--data JSON") {
+		t.Errorf("request --help = %d:\n%s", raw.code, raw.stdout)
+	}
+	if h := cli(nil, nil, "help", rawCommand); h.stdout != raw.stdout {
+		t.Errorf("help request differs from request --help:\n%s", h.stdout)
 	}
 }
 
@@ -539,5 +549,25 @@ func TestRegionFromHost(t *testing.T) {
 		if got := regionFromHost(host); got != want {
 			t.Errorf("regionFromHost(%q) = %q, want %q", host, got, want)
 		}
+	}
+}
+
+func TestRequestData(t *testing.T) {
+	srv, _ := newServer(t)
+	env := Env{Getenv: envMap{envURL: srv.URL, envToken: testToken}.get}
+	file := filepath.Join(t.TempDir(), "org.json")
+	if err := os.WriteFile(file, []byte(`{"id":"acme","name":"Acme","owner":{"id":"dina","name":"Dina"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{rawCommand, "POST", "/admin/orgs", "--data", "@" + file}, &stdout, &stderr, env); code != exitOK ||
+		!strings.Contains(stdout.String(), `"id": "acme"`) {
+		t.Fatalf("--data @FILE = %d: %s %s", code, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	env.Stdin = strings.NewReader(`{"id":"g1","amount_micros":5}`)
+	if code := run(context.Background(), []string{rawCommand, "POST", "/admin/orgs/acme/grants", "--data", "@-"}, &stdout, &stderr, env); code != exitOK ||
+		!strings.Contains(stdout.String(), `"balance_micros": 5`) {
+		t.Fatalf("--data @- = %d: %s %s", code, stdout.String(), stderr.String())
 	}
 }

@@ -27,7 +27,7 @@ const (
 // field is one value of a request and the flag(s) that give it.
 type field struct {
 	flag     string // flag name; for kAmount the stem of --stem-micros and --stem-credits
-	alias    string // another accepted name, or ""
+	alias    string // another accepted name ("org" for --id of orgs), or ""
 	where    where
 	key      string // path parameter, query parameter or JSON member
 	kind     kind

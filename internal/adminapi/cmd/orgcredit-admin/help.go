@@ -158,7 +158,7 @@ func help(args []string, stdout io.Writer) (int, error) {
 		return exitOK, nil
 	case 1:
 		if args[0] == rawCommand {
-			fmt.Fprint(stdout, rawHelp)
+			writeRawHelp(stdout)
 			return exitOK, nil
 		}
 		if len(verbsOf(args[0])) == 0 {
