@@ -109,6 +109,10 @@ func New(store Store, opts ...Option) *API {
 	return a
 }
 
+// Routes lists the admin API's routes as "METHOD pattern", such as
+// "PATCH /admin/orgs/{org}/members/{member}" (see apigw.Router.Routes).
+func (a *API) Routes() []string { return a.router.Routes() }
+
 // Handle is the Lambda handler. It never returns an error.
 func (a *API) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return a.router.Serve(ctx, req)

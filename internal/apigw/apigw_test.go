@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -450,5 +451,19 @@ func TestRouterHeadAndQuery(t *testing.T) {
 		if tt.field != "" && !strings.Contains(resp.Body, `"field":"`+tt.field+`"`) {
 			t.Errorf("%s %s?%s: problem does not name field %s: %s", tt.method, tt.path, tt.query, tt.field, resp.Body)
 		}
+	}
+}
+
+func TestRouterRoutes(t *testing.T) {
+	var rt Router
+	f := func(context.Context, events.APIGatewayV2HTTPRequest, Params) (events.APIGatewayV2HTTPResponse, error) {
+		return NoContent(), nil
+	}
+	rt.Handle("GET", "/admin/orgs/{org}", f)
+	rt.Handle("GET", "/admin/orgs/{org}/audit?limit", f)
+	rt.Handle("GET", "/x?a&b", f)
+	want := []string{"GET /admin/orgs/{org}", "GET /admin/orgs/{org}/audit?limit", "GET /x?a&b"}
+	if got := rt.Routes(); !slices.Equal(got, want) {
+		t.Errorf("Routes() = %q, want %q", got, want)
 	}
 }

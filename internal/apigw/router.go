@@ -50,6 +50,22 @@ func (rt *Router) Handle(method, pattern string, f RouteFunc) {
 	rt.routes = append(rt.routes, route{method: method, segments: split(path), query: params, f: f})
 }
 
+// Routes lists the routes in the order they were added, each as
+// "METHOD pattern" with the pattern as given to Handle (query parameters
+// included: "GET /admin/orgs/{org}/audit?limit"). Clients and their tests
+// use it to check that they cover every route.
+func (rt *Router) Routes() []string {
+	out := make([]string, 0, len(rt.routes))
+	for _, r := range rt.routes {
+		p := "/" + strings.Join(r.segments, "/")
+		if len(r.query) > 0 {
+			p += "?" + strings.Join(r.query, "&")
+		}
+		out = append(out, r.method+" "+p)
+	}
+	return out
+}
+
 // Serve is the Handler of the routes. It never returns an error: failures
 // are answered as problems, because API Gateway would turn a returned
 // error into a bare 500.
