@@ -18,7 +18,7 @@ import (
 	"github.com/orgcredit/orgcredit/internal/adminapi"
 	"github.com/orgcredit/orgcredit/internal/apigw"
 	"github.com/orgcredit/orgcredit/internal/domain"
-	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/dynamotest"
 )
 
 const testToken = "cli-test-admin-token"
@@ -47,17 +47,7 @@ func (r *recorder) all() []string {
 // newAPI builds the admin API over a real store on the embedded back end.
 func newAPI(t *testing.T, opts ...adminapi.Option) *adminapi.API {
 	t.Helper()
-	ctx := context.Background()
-	client, stop, err := dynamo.NewEmbeddedClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	const table = "orgcredit-cli-test"
-	if err := dynamo.EnsureTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
-	return adminapi.New(dynamo.New(client, table), opts...)
+	return adminapi.New(dynamotest.NewStore(t), opts...)
 }
 
 // newServer serves the admin API as the local server does: over HTTP,
@@ -361,7 +351,7 @@ func TestProblemAnswers(t *testing.T) {
 		{[]string{"members", "remove", "--org", "acme", "--id", "dina"}, []string{"status: 409"}},
 		{[]string{"orgs", "update", "--id", "acme", "--set", "no_such_setting=x"}, []string{`"no_such_setting" is not a field of this request`, "field: no_such_setting"}},
 		{[]string{"grants", "create", "--org", "acme", "--id", "g", "--amount-micros", "0"}, []string{"amount_micros", "status: 400"}},
-		{[]string{"audit", "list", "--org", "acme", "--limit", "100000"}, []string{"limit must be a whole number from 1 to 500", "field: limit"}},
+		{[]string{"audit", "list", "--org", "acme", "--limit", "100000"}, []string{"must be a whole number from 1 to 500", "field: limit"}},
 		{[]string{rawCommand, "GET", "/admin/orgs/acme?org=other"}, []string{"status: 400"}},
 	}
 	for _, tt := range tests {
