@@ -77,7 +77,7 @@ var (
 	blockSuggestionPayload = map[string]any{
 		"type": "block_suggestion", "team": map[string]any{"id": "T0ACME"},
 		"user":      map[string]any{"id": "U0DINA", "team_id": "T0ACME"},
-		"action_id": "recipient", "block_id": "recipient", "value": "sa",
+		"action_id": "recipient", "block_id": "recipient", "value": "sa & +ri%",
 		"view": map[string]any{"id": "V0MODAL", "type": "modal", "callback_id": "billing_transfer", "private_metadata": "acme"},
 	}
 	homeOpenedPayload = map[string]any{
