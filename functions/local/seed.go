@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -63,14 +64,22 @@ func seedDemoFor(ctx context.Context, st *dynamo.Store, ids demoSlack) (*demoOrg
 	org := domain.Org{ID: demoOrgID, Name: "Acme Corp", SlackTeamID: ids.Team, LowBalanceThreshold: 10 * domain.MicrosPerCredit}
 	owner := demoOwner
 	owner.SlackUserID = ids.Dina
+	// A table that keeps its data (DYNAMODB_ENDPOINT) keeps the Slack ids
+	// of the first start: other ones are refused as other content.
+	otherIDs := func(err error) string {
+		if _, ok := errors.AsType[*domain.Refusal](err); ok {
+			return fmt.Sprintf(" (was it seeded with other Slack ids? This start has team %s, Dina %s, Sari %s: use a fresh TABLE_NAME to seed them)", ids.Team, ids.Dina, ids.Sari)
+		}
+		return ""
+	}
 	if _, _, err := st.CreateOrg(ctx, org, owner); err != nil {
-		return nil, fmt.Errorf("organization %s: %w", org.ID, err)
+		return nil, fmt.Errorf("organization %s: %w%s", org.ID, err, otherIDs(err))
 	}
 	slackID := map[string]string{"sari": ids.Sari, "ravi": ids.Ravi}
 	for _, m := range demoMembers {
 		m.SlackUserID = slackID[m.ID]
 		if _, _, err := st.AddMember(ctx, m, nil); err != nil {
-			return nil, fmt.Errorf("member %s: %w", m.ID, err)
+			return nil, fmt.Errorf("member %s: %w%s", m.ID, err, otherIDs(err))
 		}
 	}
 	for _, g := range demoGroups {

@@ -227,3 +227,17 @@ func TestSocketModeWrongToken(t *testing.T) {
 	}
 	(*socketMode)(nil).wait() // returns at once
 }
+
+// TestReseedWithOtherSlackIDs: a kept table seeded with other Slack ids
+// is refused with the way out, not "choose another id".
+func TestReseedWithOtherSlackIDs(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	if _, err := seedDemo(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	_, err := seedDemoFor(ctx, st, demoSlack{Real: true, Team: "T01ABCDEF", Dina: "U01DINA", Sari: "U02SARI"})
+	if err == nil || !strings.Contains(err.Error(), "use a fresh TABLE_NAME") {
+		t.Errorf("reseed with other ids: %v", err)
+	}
+}
