@@ -12,6 +12,9 @@
 // Slack Web API), DYNAMODB_ENDPOINT (default: the embedded in-process
 // back end, whose data lives as long as the process), TABLE_NAME,
 // TRANSFER_TTL (how long a Billing transfer stays pending; default 168h).
+// SLACK_APP_TOKEN (an app-level xapp- token) also serves Slack over Socket
+// Mode, and DEMO_SLACK_TEAM_ID, DEMO_SLACK_DINA, DEMO_SLACK_SARI and
+// DEMO_SLACK_RAVI tie the demo organization to a real workspace (socket.go).
 package main
 
 import (
@@ -50,6 +53,8 @@ type config struct {
 	SlackSigningSecret string
 	SlackBotToken      string
 	SlackAPIURL        string
+	SlackAppToken      string    // Socket Mode (socket.go)
+	DemoSlack          demoSlack // who the demo's people are in Slack
 	DynamoDBEndpoint   string
 	Table              string
 	generated          []string // names of the values made up at start
@@ -64,6 +69,9 @@ func main() {
 
 func run() error {
 	cfg := loadConfig()
+	if err := cfg.checkSlack(); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -90,13 +98,14 @@ func run() error {
 
 	var demo *demoOrg
 	if cfg.Seed {
-		if demo, err = seedDemo(ctx, store); err != nil {
+		if demo, err = seedDemoFor(ctx, store, cfg.DemoSlack); err != nil {
 			ln.Close()
 			return fmt.Errorf("seed the demo organization (start with -seed=false to skip it): %w", err)
 		}
 	}
 
 	app := slackApp(store, cfg)
+	socket := startSocketMode(ctx, cfg, app)
 	srv := &http.Server{Handler: routes(store, app, cfg), ReadHeaderTimeout: 10 * time.Second}
 	printBanner(os.Stdout, cfg, base, demo)
 
@@ -115,6 +124,8 @@ func run() error {
 	select {
 	case err := <-errc:
 		return err
+	case err := <-socket.failed():
+		return err
 	case <-ctx.Done():
 	}
 	slog.Info("shutting down")
@@ -123,6 +134,7 @@ func run() error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	socket.wait()
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -168,6 +180,8 @@ func loadConfig() config {
 	cfg.SlackSigningSecret = envOrGenerate(&cfg, "SLACK_SIGNING_SECRET")
 	cfg.SlackBotToken = os.Getenv("SLACK_BOT_TOKEN")
 	cfg.SlackAPIURL = os.Getenv("SLACK_API_URL")
+	cfg.SlackAppToken = os.Getenv("SLACK_APP_TOKEN")
+	cfg.DemoSlack = demoSlackFromEnv(os.Getenv)
 	cfg.DynamoDBEndpoint = os.Getenv("DYNAMODB_ENDPOINT")
 	cfg.Table = os.Getenv("TABLE_NAME")
 	if cfg.Table == "" {

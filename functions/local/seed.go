@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,16 +15,15 @@ import (
 // The demo organization of the worked example: Acme, whose Billing is held
 // by Dina (an Owner), with Sari from finance (a Member who may receive
 // Billing) and Ravi (a Builder); two teams with budget groups; 100 credits.
-const (
-	demoOrgID  = "acme"
-	demoTeamID = "T0DEMO"
-)
+// Their Slack ids are placeholders unless DEMO_SLACK_* name real ones
+// (socket.go).
+const demoOrgID = "acme"
 
 var (
-	demoOwner   = domain.Member{OrgID: demoOrgID, ID: "dina", Name: "Dina", SlackUserID: "U0DINA", Role: domain.RoleOwner, Status: domain.MemberActive}
+	demoOwner   = domain.Member{OrgID: demoOrgID, ID: "dina", Name: "Dina", Role: domain.RoleOwner, Status: domain.MemberActive}
 	demoMembers = []domain.Member{
-		{OrgID: demoOrgID, ID: "sari", Name: "Sari (Finance)", SlackUserID: "U0SARI", Role: domain.RoleMember, Status: domain.MemberActive},
-		{OrgID: demoOrgID, ID: "ravi", Name: "Ravi", SlackUserID: "U0RAVI", Role: domain.RoleBuilder, Status: domain.MemberActive},
+		{OrgID: demoOrgID, ID: "sari", Name: "Sari (Finance)", Role: domain.RoleMember, Status: domain.MemberActive},
+		{OrgID: demoOrgID, ID: "ravi", Name: "Ravi", Role: domain.RoleBuilder, Status: domain.MemberActive},
 	}
 	demoGroups = []domain.BudgetGroup{
 		{OrgID: demoOrgID, ID: "research", Name: "Research", Cap: 50 * domain.MicrosPerCredit},
@@ -43,24 +43,43 @@ type demoOrg struct {
 	// DynamoDB endpoint): the first agents' tokens were shown then and
 	// cannot be read back, so fresh agents were made for this run.
 	Reused bool
+	// Slack is who its people are in Slack.
+	Slack demoSlack
 }
 
 type demoAgent struct {
 	ID, Group, Token string
 }
 
-// seedDemo creates the demo organization idempotently: every id is fixed,
-// so a second start finds everything in place. Tokens are stored only as
-// hashes, so on such a start new agents are created to have tokens to
-// print.
+// seedDemo creates the demo organization with the placeholder Slack ids.
 func seedDemo(ctx context.Context, st *dynamo.Store) (*demoOrg, error) {
-	org := domain.Org{ID: demoOrgID, Name: "Acme Corp", SlackTeamID: demoTeamID, LowBalanceThreshold: 10 * domain.MicrosPerCredit}
-	if _, _, err := st.CreateOrg(ctx, org, demoOwner); err != nil {
-		return nil, fmt.Errorf("organization %s: %w", org.ID, err)
+	return seedDemoFor(ctx, st, placeholderDemoSlack)
+}
+
+// seedDemoFor creates the demo organization idempotently, its people being
+// who ids says in Slack: every id is fixed, so a second start finds
+// everything in place. Tokens are stored only as hashes, so on such a
+// start new agents are created to have tokens to print.
+func seedDemoFor(ctx context.Context, st *dynamo.Store, ids demoSlack) (*demoOrg, error) {
+	org := domain.Org{ID: demoOrgID, Name: "Acme Corp", SlackTeamID: ids.Team, LowBalanceThreshold: 10 * domain.MicrosPerCredit}
+	owner := demoOwner
+	owner.SlackUserID = ids.Dina
+	// A table that keeps its data (DYNAMODB_ENDPOINT) keeps the Slack ids
+	// of the first start: other ones are refused as other content.
+	otherIDs := func(err error) string {
+		if _, ok := errors.AsType[*domain.Refusal](err); ok {
+			return fmt.Sprintf(" (was it seeded with other Slack ids? This start has team %s, Dina %s, Sari %s: use a fresh TABLE_NAME to seed them)", ids.Team, ids.Dina, ids.Sari)
+		}
+		return ""
 	}
+	if _, _, err := st.CreateOrg(ctx, org, owner); err != nil {
+		return nil, fmt.Errorf("organization %s: %w%s", org.ID, err, otherIDs(err))
+	}
+	slackID := map[string]string{"sari": ids.Sari, "ravi": ids.Ravi}
 	for _, m := range demoMembers {
+		m.SlackUserID = slackID[m.ID]
 		if _, _, err := st.AddMember(ctx, m, nil); err != nil {
-			return nil, fmt.Errorf("member %s: %w", m.ID, err)
+			return nil, fmt.Errorf("member %s: %w%s", m.ID, err, otherIDs(err))
 		}
 	}
 	for _, g := range demoGroups {
@@ -71,7 +90,7 @@ func seedDemo(ctx context.Context, st *dynamo.Store) (*demoOrg, error) {
 	if _, _, _, err := st.Grant(ctx, demoGrant, nil); err != nil {
 		return nil, fmt.Errorf("grant %s: %w", demoGrant.ID, err)
 	}
-	demo := &demoOrg{}
+	demo := &demoOrg{Slack: ids}
 	for _, a := range demoAgents {
 		_, token, _, err := st.CreateAgent(ctx, a, nil)
 		if err != nil {
@@ -102,6 +121,7 @@ func printBanner(w io.Writer, cfg config, base string, demo *demoOrg) {
 	if !cfg.slackReachable() {
 		fmt.Fprintln(w, "  Slack Web API: none configured (SLACK_API_URL, SLACK_BOT_TOKEN); the Billing holder's notifications are printed here instead")
 	}
+	printSocketMode(w, cfg)
 	for _, name := range cfg.generated {
 		v := cfg.AdminToken
 		if name == "SLACK_SIGNING_SECRET" {
@@ -113,8 +133,9 @@ func printBanner(w io.Writer, cfg config, base string, demo *demoOrg) {
 		fmt.Fprintln(w, "\nNo demo organization (-seed=false).")
 		return
 	}
-	fmt.Fprintf(w, "\nDemo organization %q (Acme Corp, Slack team %s): Dina holds Billing (Owner), Sari (Member), Ravi (Builder);\n", demoOrgID, demoTeamID)
+	fmt.Fprintf(w, "\nDemo organization %q (Acme Corp, Slack team %s): Dina holds Billing (Owner), Sari (Member), Ravi (Builder);\n", demoOrgID, demo.Slack.Team)
 	fmt.Fprintf(w, "budget groups research (cap 50 credits) and support (cap 20 credits); 100 credits granted.\n")
+	printDemoSlack(w, demo.Slack)
 	if demo.Reused {
 		fmt.Fprintln(w, "The organization existed already: its first agents' tokens were shown when they were created and cannot be read back, so new agents were made for this run.")
 	}

@@ -2,6 +2,7 @@ package slackapp
 
 import (
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -26,4 +27,46 @@ func Manifest(baseURL string) (string, error) {
 		return "", fmt.Errorf("base URL %q must be an absolute https URL without query or fragment, like https://abc123.execute-api.eu-west-1.amazonaws.com", baseURL)
 	}
 	return strings.ReplaceAll(manifestTemplate, ManifestPlaceholder, strings.TrimSuffix(baseURL, "/")), nil
+}
+
+// SocketModeManifest renders the app manifest for Socket Mode: the same
+// scopes, commands, events, interactivity and App Home, delivered over
+// the app's own WebSocket (socket_mode_enabled), so without request URLs.
+// It is how a developer serves their own workspace from the local server
+// (SLACK_APP_TOKEN); the app then needs an app-level token with
+// connections:write.
+func SocketModeManifest() (string, error) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(manifestTemplate), &m); err != nil {
+		return "", fmt.Errorf("manifest.json: %w", err)
+	}
+	features, _ := m["features"].(map[string]any)
+	settings, _ := m["settings"].(map[string]any)
+	if features == nil || settings == nil {
+		return "", fmt.Errorf("manifest.json: no features or settings")
+	}
+	cmds, _ := features["slash_commands"].([]any)
+	for _, c := range cmds {
+		if c, ok := c.(map[string]any); ok {
+			delete(c, "url")
+		}
+	}
+	for _, section := range []string{"event_subscriptions", "interactivity"} {
+		if s, ok := settings[section].(map[string]any); ok {
+			delete(s, "request_url")
+			delete(s, "message_menu_options_url")
+		}
+	}
+	settings["socket_mode_enabled"] = true
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // keep usage hints such as org:<id> readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
+		return "", err
+	}
+	if strings.Contains(b.String(), ManifestPlaceholder) {
+		return "", fmt.Errorf("manifest.json: a request URL is left in the Socket Mode manifest")
+	}
+	return b.String(), nil
 }

@@ -76,3 +76,57 @@ func TestManifest(t *testing.T) {
 		}
 	}
 }
+
+// TestSocketModeManifest: the Socket Mode manifest is the HTTP one with
+// Socket Mode on and no request URL left; everything else (scopes,
+// commands, events, interactivity, App Home) is the same.
+func TestSocketModeManifest(t *testing.T) {
+	out, err := slackapp.SocketModeManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var socket map[string]any
+	if err := json.Unmarshal([]byte(out), &socket); err != nil {
+		t.Fatalf("Socket Mode manifest is not JSON: %v", err)
+	}
+	if strings.Contains(out, "https://") || strings.Contains(out, "url") {
+		t.Errorf("a URL is left in the Socket Mode manifest:\n%s", out)
+	}
+	settings := socket["settings"].(map[string]any)
+	if settings["socket_mode_enabled"] != true {
+		t.Errorf("socket_mode_enabled = %v", settings["socket_mode_enabled"])
+	}
+	if !strings.Contains(out, `"usage_hint": "[org:<id>]"`) {
+		t.Errorf("usage hints are escaped or missing:\n%s", out)
+	}
+
+	httpOut, err := slackapp.Manifest("https://abc123.execute-api.eu-west-1.amazonaws.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	if err := json.Unmarshal([]byte(httpOut), &want); err != nil {
+		t.Fatal(err)
+	}
+	ws := want["settings"].(map[string]any)
+	if ws["socket_mode_enabled"] != false {
+		t.Errorf("the HTTP manifest has socket_mode_enabled = %v", ws["socket_mode_enabled"])
+	}
+	for _, c := range want["features"].(map[string]any)["slash_commands"].([]any) {
+		delete(c.(map[string]any), "url")
+	}
+	delete(ws["event_subscriptions"].(map[string]any), "request_url")
+	delete(ws["interactivity"].(map[string]any), "request_url")
+	delete(ws["interactivity"].(map[string]any), "message_menu_options_url")
+	ws["socket_mode_enabled"] = true
+	a, _ := json.Marshal(socket)
+	b, _ := json.Marshal(want)
+	if string(a) != string(b) {
+		t.Errorf("Socket Mode manifest differs from the HTTP one beyond URLs and Socket Mode:\n got %s\nwant %s", a, b)
+	}
+	if len(want["features"].(map[string]any)["slash_commands"].([]any)) != 2 ||
+		ws["interactivity"].(map[string]any)["is_enabled"] != true ||
+		len(ws["event_subscriptions"].(map[string]any)["bot_events"].([]any)) != 1 {
+		t.Errorf("commands, interactivity or events missing: %s", b)
+	}
+}
