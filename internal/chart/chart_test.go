@@ -221,6 +221,7 @@ func TestImage(t *testing.T) {
 func TestBars(t *testing.T) {
 	days := spike()
 	days[29].Micros = 125 * credit // today: half the spike
+	days[3].Micros = 1             // one micro-credit: too little for a pixel
 	// The axis runs to 300 credits: the spike is 83 % of the plot's
 	// height, today 42 %.
 	b, err := mustNew(t, "", days).PNG()
@@ -245,7 +246,10 @@ func TestBars(t *testing.T) {
 	if r, g, b := colAt(29, 0.6); (color3{r, g, b}) != rgb(colBackground) {
 		t.Errorf("today's bar reaches 60 %% of the plot, but today is 125 of 300 credits")
 	}
-	if r, g, b := colAt(5, 0.01); (color3{r, g, b}) != rgb(colBackground) {
+	if r, g, b := colAt(3, 0); (color3{r, g, b}) != rgb(colBar) {
+		t.Errorf("a day with 1 µcr has no visible bar: %v", color3{r, g, b})
+	}
+	if r, g, b := colAt(5, 0); (color3{r, g, b}) != rgb(colBackground) {
 		t.Errorf("a day without usage has a bar: %v", color3{r, g, b})
 	}
 }
@@ -493,5 +497,61 @@ func BenchmarkKey(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = c.Key()
+	}
+}
+
+func TestNiceTop(t *testing.T) {
+	for _, tc := range []struct {
+		peak, top, step domain.Micros
+	}{
+		{38_200_000, 40 * credit, 10 * credit},
+		{250 * credit, 300 * credit, 100 * credit},
+		{7 * credit, 7_500_000, 2_500_000},
+		{30 * credit, 30 * credit, 10 * credit},
+		{412_500_000, 500 * credit, 250 * credit},
+		{37, 40, 10},
+		{1, 1, 1},
+		{3, 3, 1},
+		{2, 2, 1},
+		{123_456_789 * credit, 150_000_000 * credit, 50_000_000 * credit},
+		{0, credit, credit},
+	} {
+		top, step := niceTop(tc.peak)
+		if top != tc.top || step != tc.step {
+			t.Errorf("niceTop(%d) = %d, %d; want %d, %d", tc.peak, top, step, tc.top, tc.step)
+		}
+	}
+	// Whatever the peak, the axis covers it in at most four round steps.
+	for _, peak := range []domain.Micros{1, 9, 11, 99, 101, 1234567, 999_999_999_999, 1 << 62, math.MaxInt64 / 3} {
+		top, step := niceTop(peak)
+		if top < peak || top/step > 4 || top%step != 0 {
+			t.Errorf("niceTop(%d) = %d, %d", peak, top, step)
+		}
+	}
+}
+
+// TestUndrawableName: a name in a script the fonts lack is left out of the
+// picture rather than drawn as boxes; the picture is then the one without
+// a name.
+func TestUndrawableName(t *testing.T) {
+	without, err := mustNew(t, "", realistic()).PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, org := range []string{"株式会社テスト", "Acme\nCorp", "Acme 🚀"} {
+		got, err := mustNew(t, org, realistic()).PNG()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, without) {
+			t.Errorf("%q is drawn", org)
+		}
+	}
+	with, err := mustNew(t, "Müller & Söhne", realistic()).PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(with, without) {
+		t.Error("a name the fonts can draw is left out")
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"image/png"
 	"math"
 	"strings"
 	"unicode"
@@ -71,7 +70,7 @@ func (c *Chart) PNG() ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	buf.Grow(32 << 10)
-	if err := png.Encode(&buf, img); err != nil {
+	if err := encoder.Encode(&buf, toPaletted(img)); err != nil {
 		return nil, fmt.Errorf("chart: %w", err)
 	}
 	return buf.Bytes(), nil
@@ -251,23 +250,21 @@ func (c *Chart) plot(p *painter) {
 		// looks for first. Not when several days share the top, where
 		// the label would pick one of them at random.
 		h := float64(c.peak) / float64(top) * float64(plotBottom-plotTop)
-		cx := x0(c.peakAt) + bw/2
-		s := c.peak.Credits()
-		w := p.width(smallFace, s).Ceil()
-		cx = max(left+w/2, min(right-w/2, cx))
-		p.text(smallFace, colInk, cx, plotBottom-int(math.Round(h))-12, s, alignCenter)
+		y := plotBottom - int(math.Round(h)) - 12
+		p.centred(smallFace, colInk, x0(c.peakAt)+bw/2, y, c.peak.Credits(), left, right)
 	}
 
-	// Dates under the first, middle and last bars; the outer ones align
-	// with the plot's edges so they never run out of the picture.
-	p.text(labelFace, colMuted, max(left, x0(0)), dateBase, shortDate(c.days[0].Date), alignLeft)
+	// Dates under the first, middle and last bars, the last one named
+	// "Today" (the header says how many days there are).
+	label := func(i int, s string) {
+		p.centred(labelFace, colMuted, x0(i)+bw/2, dateBase, s, left, right)
+	}
+	label(0, shortDate(c.days[0].Date))
 	if n >= 3 {
-		m := n / 2
-		p.text(labelFace, colMuted, x0(m)+bw/2, dateBase, shortDate(c.days[m].Date), alignCenter)
+		label(n/2, shortDate(c.days[n/2].Date))
 	}
 	if n >= 2 {
-		last := "Today"
-		p.text(labelFace, colMuted, min(right, x0(n-1)+bw), dateBase, last, alignRight)
+		label(n-1, "Today")
 	}
 }
 
@@ -276,29 +273,35 @@ func yOf(v, top domain.Micros) int {
 	return plotBottom - int(math.Round(float64(v)/float64(top)*float64(plotBottom-plotTop)))
 }
 
-// niceTop is the axis maximum for a peak: a round number at or above it,
-// split into two to four round steps (1, 2, 2.5 or 5 times a power of ten
-// micro-credits), so the labels read "0, 10, 20, 30, 40" and not
-// "0, 9.55, 19.1, 28.65, 38.2".
+// niceTop is the axis maximum for a peak: the lowest round number at or
+// above it that splits into two to four round steps (1, 2, 2.5 or 5 times a
+// power of ten micro-credits), so the labels read "0, 10, 20, 30, 40" and
+// not "0, 9.55, 19.1, 28.65, 38.2". Of equal maxima the finer steps win.
 func niceTop(peak domain.Micros) (top, step domain.Micros) {
 	if peak <= 0 {
 		return domain.MicrosPerCredit, domain.MicrosPerCredit
 	}
-	for pow := domain.Micros(1); ; pow *= 10 {
-		for _, m := range []domain.Micros{10, 20, 25, 50} {
-			step := pow * m / 10
-			if step == 0 || pow*m%10 != 0 {
+	for pow := domain.Micros(1); pow <= peak; pow *= 10 {
+		for i, s := range []domain.Micros{pow, 2 * pow, 5 * pow / 2, 5 * pow} {
+			if i == 2 && pow == 1 {
+				continue // 2.5 µcr is not a whole amount
+			}
+			k := peak/s + min(1, peak%s)
+			if k < 2 || k > 4 || s > math.MaxInt64/k {
 				continue
 			}
-			k := (peak + step - 1) / step
-			if k <= 4 {
-				return k * step, step
+			if t := k * s; top == 0 || t < top {
+				top, step = t, s
 			}
 		}
-		if pow > math.MaxInt64/100 {
-			return peak, peak
+		if pow > math.MaxInt64/50 {
+			break
 		}
 	}
+	if top == 0 { // a peak of 1 µcr, or one too close to the int64 limit
+		return peak, peak
+	}
+	return top, step
 }
 
 type align int
@@ -332,6 +335,15 @@ const pillPad, pillHeight = 12, 34
 
 func (p *painter) pillWidth(s string) int {
 	return p.width(smallFace, s).Round() + 2*pillPad
+}
+
+// centred draws s centred on x, but moved inwards as far as needed to stay
+// between min and max: a label under the first or last bar lines up with
+// the plot's edge instead of running out of the picture.
+func (p *painter) centred(f face, col color.RGBA, x, y int, s string, lo, hi int) {
+	w := p.width(f, s).Round()
+	x = max(lo, min(hi-w, x-w/2))
+	p.text(f, col, x, y, s, alignLeft)
 }
 
 // pill draws s in a rounded badge whose right end is at x, centred on the
