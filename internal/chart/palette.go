@@ -9,9 +9,10 @@ import (
 
 // The chart is drawn in true colour and stored with a palette of at most
 // 256 colours. A paletted PNG is a third of the pixels' bytes and skips
-// the encoder's per-row filters, which together are most of the time a
-// drawing takes (about 20 ms in true colour, a few in paletted), and the
-// file is half the size.
+// the encoder's per-row filters, which together were most of the time a
+// drawing took: about 19 ms of CPU in true colour, 9 ms paletted, 5 ms
+// paletted at zlib's best speed (which makes the file about 20 % larger,
+// some 20 kB; it is uploaded once per change of the numbers).
 //
 // The palette needs no analysis of the picture, because the picture is
 // made of few colours: the plain ones of the design, and anti-aliased
@@ -101,8 +102,8 @@ func nearest(pal color.Palette, r, g, b uint8) uint8 {
 	return uint8(best)
 }
 
-// encoders keeps the PNG encoder's buffers (its zlib writer is most of a
-// drawing's allocations) between drawings.
+// encoderPool keeps the PNG encoder's buffers, its zlib writer above all,
+// between drawings.
 type encoderPool struct{ p sync.Pool }
 
 func (e *encoderPool) Get() *png.EncoderBuffer {
@@ -111,4 +112,4 @@ func (e *encoderPool) Get() *png.EncoderBuffer {
 }
 func (e *encoderPool) Put(b *png.EncoderBuffer) { e.p.Put(b) }
 
-var encoder = png.Encoder{BufferPool: &encoderPool{}}
+var encoder = png.Encoder{BufferPool: &encoderPool{}, CompressionLevel: png.BestSpeed}
