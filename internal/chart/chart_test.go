@@ -451,7 +451,8 @@ func TestKey(t *testing.T) {
 }
 
 // TestConcurrent draws from several goroutines at once: the fonts are
-// shared, the faces must not be (go test -race shows it).
+// shared, the rasterizer and the fonts' buffers must not be (go test -race
+// shows it).
 func TestConcurrent(t *testing.T) {
 	c := mustNew(t, "Acme Corp", realistic())
 	want, err := c.PNG()

@@ -62,7 +62,9 @@ const (
 	minBarHeight = 4  // a day with any usage is never drawn as none
 )
 
-// PNG draws the chart. The same Chart always gives the same bytes.
+// PNG draws the chart: Width×Height pixels, opaque, paletted, about 10 to
+// 25 kB. The same Chart always gives the same bytes. It takes about 5 ms
+// of CPU (BenchmarkPNG).
 func (c *Chart) PNG() ([]byte, error) {
 	img, err := c.draw()
 	if err != nil {
@@ -76,8 +78,9 @@ func (c *Chart) PNG() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// painter holds what one drawing needs: the canvas and its faces. Faces
-// keep per-call state, so every drawing has its own.
+// painter holds what one drawing needs: the canvas, a rasterizer and the
+// fonts' scratch buffer, none of which can be shared between drawings
+// running at the same time.
 type painter struct {
 	dst   *image.RGBA
 	z     vector.Rasterizer
@@ -174,20 +177,19 @@ func (c *Chart) header(p *painter) {
 	p.text(titleFace, colMuted, x, figureBase, unit, alignLeft)
 }
 
-// delta is the change of the last 7 days on the 7 before, as a pill reads
-// it: "↑ 12 %", "↓ 5 %", "= 0 %"; empty when there is nothing to compare.
+// delta is the week's change as the pill reads it: "↑ 12 %", "↓ 5 %",
+// "± 0 %"; empty when there is nothing to compare with.
 func (c *Chart) delta() string {
-	if c.prev7 == 0 {
-		return ""
-	}
-	pct := math.Round((float64(c.last7) - float64(c.prev7)) / float64(c.prev7) * 100)
+	pct, ok := c.weekChange()
 	switch {
+	case !ok:
+		return ""
 	case pct >= 1000:
 		return "↑ >999 %"
 	case pct > 0:
-		return fmt.Sprintf("↑ %d %%", int(pct))
+		return fmt.Sprintf("↑ %d %%", pct)
 	case pct < 0:
-		return fmt.Sprintf("↓ %d %%", int(-pct))
+		return fmt.Sprintf("↓ %d %%", -pct)
 	}
 	return "± 0 %"
 }
@@ -211,6 +213,7 @@ func (c *Chart) plot(p *painter) {
 			if v > 0 {
 				fillRect(p.dst, image.Rect(left, y-1, right, y+1), colGrid)
 			}
+			// +8: half the height of the digits, to centre them on the line.
 			p.text(labelFace, colMuted, left-gutterGap, y+8, v.Credits(), alignRight)
 		}
 	}
@@ -233,6 +236,8 @@ func (c *Chart) plot(p *painter) {
 		h := float64(d.Micros) / float64(top) * float64(plotBottom-plotTop)
 		h = max(h, minBarHeight)
 		col := colBar
+		// Today lighter: its day is not over. A lone bar stays in the
+		// full colour, as there is no other day to tell it from.
 		if i == n-1 && n > 1 {
 			col = colToday
 		}
@@ -347,7 +352,8 @@ func (p *painter) centred(f face, col color.RGBA, x, y int, s string, lo, hi int
 }
 
 // pill draws s in a rounded badge whose right end is at x, centred on the
-// digits of a line whose baseline is y.
+// digits of a line whose baseline is y (13 px is half their height in
+// statFace).
 func (p *painter) pill(x, y int, s string) {
 	w := p.pillWidth(s)
 	top := y - 13 - pillHeight/2

@@ -70,8 +70,8 @@ var sparks = []rune("▁▂▃▄▅▆▇█")
 //
 // A day without usage is the lowest block and any usage at least the
 // second, so a quiet day and a small one look different. The line holds
-// only digits, punctuation and block characters, so it needs no escaping
-// in mrkdwn.
+// none of the characters mrkdwn gives a meaning (* _ ~ ` < > &), so it
+// needs no escaping.
 func (c *Chart) Trend() string {
 	n := len(c.days)
 	switch {
@@ -109,25 +109,33 @@ func sparkLevel(v, peak domain.Micros) int {
 // change compares the last 7 days with the 7 before, in words; empty when
 // both are zero.
 func (c *Chart) change() string {
+	pct, ok := c.weekChange()
 	switch {
 	case c.last7 == 0 && c.prev7 == 0:
 		return ""
-	case c.prev7 == 0:
+	case !ok:
 		return "none in the 7 days before"
-	}
-	// float64 is exact enough for a rounded percentage, and cannot
-	// overflow where int64 arithmetic on micro-credits could.
-	pct := math.Round((float64(c.last7) - float64(c.prev7)) / float64(c.prev7) * 100)
-	switch {
 	case pct >= 1000:
 		// "up 12,345 %" is true but reads as noise.
 		return "over 10 times the 7 days before"
 	case pct > 0:
-		return fmt.Sprintf("up %d %% on the 7 days before", int(pct))
+		return fmt.Sprintf("up %d %% on the 7 days before", pct)
 	case pct < 0:
-		return fmt.Sprintf("down %d %% on the 7 days before", int(-pct))
+		return fmt.Sprintf("down %d %% on the 7 days before", -pct)
 	}
 	return "about the same as the 7 days before"
+}
+
+// weekChange is the last 7 days' change on the 7 before in whole percent,
+// at most 1000; false when the 7 before had no usage (or there are not 14
+// days). float64 is exact enough for a rounded percentage, and cannot
+// overflow where int64 arithmetic on micro-credits could.
+func (c *Chart) weekChange() (int, bool) {
+	if !c.hasWeeks || c.prev7 == 0 {
+		return 0, false
+	}
+	pct := math.Round((float64(c.last7) - float64(c.prev7)) / float64(c.prev7) * 100)
+	return int(min(pct, 1000)), true
 }
 
 // credits is an amount as the app writes it, with its unit: "1 credit",
