@@ -382,6 +382,19 @@ func TestTrend(t *testing.T) {
 	}
 }
 
+// TestTextsNeedNoEscaping: Trend goes into mrkdwn as it is, and neither it
+// nor Alt (with a name free of specials) may hold a character mrkdwn reads.
+func TestTextsNeedNoEscaping(t *testing.T) {
+	for _, g := range goldens {
+		c := mustNew(t, g.org, g.days)
+		for _, s := range []string{c.Trend(), c.Alt()} {
+			if i := strings.IndexAny(s, "*_~`<>&"); i >= 0 {
+				t.Errorf("%s: %q holds %q", g.name, s, s[i])
+			}
+		}
+	}
+}
+
 func TestNewRefuses(t *testing.T) {
 	gap := series(1, 2, 3)
 	gap[2].Date = gap[2].Date.AddDate(0, 0, 1)
