@@ -110,6 +110,9 @@ func (f *fixture) send(path, contentType string, body []byte) events.APIGatewayV
 	if err != nil {
 		f.t.Fatalf("Handle %s: %v", path, err)
 	}
+	// Slack refuses an answer that breaks Block Kit's limits as it refuses
+	// a Web API call (which the fake Slack checks).
+	slacktestx.CheckAnswer(f.t, body, resp)
 	return resp
 }
 
