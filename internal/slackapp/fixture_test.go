@@ -66,6 +66,9 @@ func newFixtureOn(t testing.TB, b dynamotest.Backend) *fixture {
 		return time.Now().Add(time.Duration(f.ahead.Load()))
 	}))
 	f.slack = slacktestx.New(t)
+	if _, bench := t.(*testing.B); !bench {
+		t.Cleanup(func() { collectShapes(f.slack.Shapes()...) })
+	}
 	f.app = slackapp.New(slackapp.Config{
 		Store:         f.store,
 		Slack:         f.slack.Client(),
@@ -113,6 +116,11 @@ func (f *fixture) send(path, contentType string, body []byte) events.APIGatewayV
 	// Slack refuses an answer that breaks Block Kit's limits as it refuses
 	// a Web API call (which the fake Slack checks).
 	slacktestx.CheckAnswer(f.t, body, resp)
+	if s, ok := slacktestx.AnswerShape(body, resp); ok {
+		if _, bench := f.t.(*testing.B); !bench {
+			collectShapes(s)
+		}
+	}
 	return resp
 }
 

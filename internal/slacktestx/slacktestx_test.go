@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -237,5 +238,44 @@ func TestCheckAnswer(t *testing.T) {
 				t.Errorf("want a violation saying %q reported once, got %v %q", tt.invalid, err, f)
 			}
 		})
+	}
+}
+
+// TestTypeCheck compiles good and bad payloads against @slack/types; it
+// needs the tools of make tools (and fails without them under CI=true).
+func TestTypeCheck(t *testing.T) {
+	good := []slacktestx.Shape{
+		{Name: "home", Type: "View", JSON: []byte(`{"type":"home","blocks":[{"type":"header","text":{"type":"plain_text","text":"My Credit","emoji":false}}]}`)},
+		{Name: "answer", Type: "Message", JSON: []byte(`{"response_type":"ephemeral","text":"Done."}`)},
+		{Name: "errors", Type: "ViewSubmissionResponse", JSON: []byte(`{"response_action":"errors","errors":{"recipient":"Choose."}}`)},
+		{Name: "options", Type: "OptionsResponse", JSON: []byte(`{"options":[{"text":{"type":"plain_text","text":"Sari"},"value":"sari"}]}`)},
+	}
+	switch err := slacktestx.TypeCheck(good); {
+	case errors.Is(err, slacktestx.ErrNoTypeScript) && os.Getenv("CI") == "true":
+		t.Fatal(err)
+	case errors.Is(err, slacktestx.ErrNoTypeScript):
+		t.Skip(err)
+	case err != nil:
+		t.Fatalf("good payloads refused: %v", err)
+	}
+	bad := append(good,
+		slacktestx.Shape{Name: "mrkdwn header", Type: "Message", JSON: []byte(`{"text":"t","blocks":[{"type":"header","text":{"type":"mrkdwn","text":"h"}}]}`)},
+		slacktestx.Shape{Name: "button in input", Type: "View", JSON: []byte(`{"type":"modal","title":{"type":"plain_text","text":"T"},"blocks":[{"type":"input","label":{"type":"plain_text","text":"L"},"element":{"type":"button","text":{"type":"plain_text","text":"B"}}}]}`)},
+		slacktestx.Shape{Name: "no options", Type: "OptionsResponse", JSON: []byte(`{}`)},
+		slacktestx.Shape{Name: "not JSON", Type: "Message", JSON: []byte(`{"text":`)},
+	)
+	err := slacktestx.TypeCheck(bad)
+	if err == nil {
+		t.Fatal("bad payloads passed")
+	}
+	for _, name := range []string{"mrkdwn header: ", "button in input: ", "no options: ", "not JSON: "} {
+		if !strings.Contains(err.Error(), "\n"+name) {
+			t.Errorf("the error does not name %q:\n%v", name, err)
+		}
+	}
+	for _, s := range good {
+		if strings.Contains(err.Error(), "\n"+s.Name+": ") {
+			t.Errorf("the error names the good payload %q:\n%v", s.Name, err)
+		}
 	}
 }
