@@ -112,6 +112,10 @@ const (
 	MaxOptionGroupOption = 100
 )
 
+// Overflow menu. overflow menu (api.slack.com/reference/block-kit/block-elements#overflow):
+// "options: ... Maximum number of options is 5".
+const MaxOverflowOptions = 5
+
 // Option object. option object: "text: ... Overflow, select, and
 // multi-select menus can only use plain_text objects, while radio buttons
 // and checkboxes can use mrkdwn text objects. Maximum length for the text in

@@ -697,7 +697,7 @@ func (c *checker) element(p path, v any, allowed map[string]bool, where string) 
 			}
 		}
 	case "overflow":
-		c.options(p, e, "options", MaxSelectOptions, plainOnly, true)
+		c.options(p, e, "options", MaxOverflowOptions, plainOnly, true)
 	case "checkboxes", "radio_buttons":
 		opts := c.options(p, e, "options", MaxSelectOptions, anyText, false)
 		c.initialOptions(p, e, opts)

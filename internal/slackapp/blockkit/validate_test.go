@@ -121,6 +121,14 @@ func TestLimits(t *testing.T) {
 		{"static select options", 100, func(n int) any {
 			return msg(actions(selectOf(times(n, func(i int) any { return option("o", fmt.Sprint(i)) })...)))
 		}, "blocks[0].elements[0].options", "option"},
+		{"overflow options", 5, func(n int) any {
+			return msg(actions(obj{"type": "overflow", "action_id": "more", "options": times(n, func(i int) any { return option("o", fmt.Sprint(i)) })}))
+		}, "blocks[0].elements[0].options", "option"},
+		{"overflow option url", 3000, func(n int) any {
+			o := option("Docs", "docs")
+			o["url"] = S(n)
+			return msg(actions(obj{"type": "overflow", "action_id": "more", "options": arr{o, option("Other", "other")}}))
+		}, "blocks[0].elements[0].options[0].url", ""},
 		{"option text", 75, func(n int) any { return msg(actions(selectOf(option(S(n), "v")))) }, "blocks[0].elements[0].options[0].text.text", ""},
 		{"option value", 150, func(n int) any { return msg(actions(selectOf(option("o", S(n))))) }, "blocks[0].elements[0].options[0].value", ""},
 		{"option description", 75, func(n int) any {
