@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -947,8 +948,13 @@ func (c *checker) submissionResponse(p path, v any) {
 		if len(errs) == 0 {
 			c.add(ep, "empty: name at least 1 input block")
 		}
-		for k, msg := range errs {
-			kp := ep.key(k)
+		keys := make([]string, 0, len(errs))
+		for k := range errs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			kp, msg := ep.key(k), errs[k]
 			if k == "" {
 				c.add(kp, "empty block_id")
 			} else if n := Count(k); n > MaxBlockID {
