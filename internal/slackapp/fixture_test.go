@@ -66,6 +66,9 @@ func newFixtureOn(t testing.TB, b dynamotest.Backend) *fixture {
 		return time.Now().Add(time.Duration(f.ahead.Load()))
 	}))
 	f.slack = slacktestx.New(t)
+	if _, bench := t.(*testing.B); !bench {
+		t.Cleanup(func() { collectShapes(f.slack.Shapes()...) })
+	}
 	f.app = slackapp.New(slackapp.Config{
 		Store:         f.store,
 		Slack:         f.slack.Client(),
@@ -109,6 +112,14 @@ func (f *fixture) send(path, contentType string, body []byte) events.APIGatewayV
 	resp, err := f.app.Handle(f.ctx, slacktestx.Request(testSecret, time.Now(), path, contentType, body, false))
 	if err != nil {
 		f.t.Fatalf("Handle %s: %v", path, err)
+	}
+	// Slack refuses an answer that breaks Block Kit's limits as it refuses
+	// a Web API call (which the fake Slack checks).
+	slacktestx.CheckAnswer(f.t, body, resp)
+	if s, ok := slacktestx.AnswerShape(body, resp); ok {
+		if _, bench := f.t.(*testing.B); !bench {
+			collectShapes(s)
+		}
 	}
 	return resp
 }

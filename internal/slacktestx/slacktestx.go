@@ -2,7 +2,10 @@
 // methods the Slack app uses (views.open, views.publish, views.update,
 // chat.postMessage, chat.update, chat.postEphemeral, conversations.open)
 // and records every call, so tests drive the real slack-go client against
-// a real HTTP server and assert on what the app sent. It also signs
+// a real HTTP server and assert on what the app sent. Like Slack, it checks
+// every view and message it receives against Block Kit's limits and rules
+// (internal/slackapp/blockkit) and refuses one that breaks them with
+// Slack's error; it also fails the test that sent it. It also signs
 // requests the way Slack does. It is imported by tests only.
 package slacktestx
 
@@ -12,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -27,6 +31,8 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slacktest"
+
+	"github.com/orgcredit/orgcredit/internal/slackapp/blockkit"
 )
 
 // Call is one Web API call the server received.
@@ -34,6 +40,10 @@ type Call struct {
 	Method string     // "chat.postMessage", without the leading slash
 	Form   url.Values // form-encoded parameters (chat.*, conversations.*)
 	JSON   map[string]json.RawMessage
+	// Invalid holds the Block Kit violations of the call's view or
+	// message (blockkit.Violations), nil when Slack would accept it. An
+	// invalid call is answered with Slack's error and fails the test.
+	Invalid error
 }
 
 // Param returns a parameter of the call, from the form or, for JSON calls,
@@ -119,6 +129,9 @@ type Server struct {
 	fail  map[string]string // method → Slack error for its next call
 	hang  map[string]bool   // method → its next call never answers
 	seq   int
+
+	t        testing.TB
+	tolerate bool // invalid payloads are answered with Slack's error only
 }
 
 // Methods are the Web API methods the server answers beyond slacktest's.
@@ -131,7 +144,7 @@ var Methods = []string{
 // New starts a server and stops it when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{fail: map[string]string{}, hang: map[string]bool{}}
+	s := &Server{fail: map[string]string{}, hang: map[string]bool{}, t: t}
 	// slacktest registers its own handlers after the binders and keeps the
 	// first registration, so these override its chat.postMessage (whose
 	// timestamps repeat within a second) and add the missing methods.
@@ -178,6 +191,16 @@ func (s *Server) FailNext(method, slackErr string) {
 	s.fail[method] = slackErr
 }
 
+// TolerateInvalid stops the server from failing the test when the app
+// sends a view or message that breaks Block Kit's limits; such calls are
+// still answered with Slack's error and recorded with Call.Invalid. For
+// tests of how the app handles that error.
+func (s *Server) TolerateInvalid() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tolerate = true
+}
+
 // HangNext makes the next call of method never answer (until the caller
 // gives up), as a Slack that is down or slow would.
 func (s *Server) HangNext(method string) {
@@ -214,6 +237,8 @@ func (s *Server) handler(method string) http.HandlerFunc {
 			return
 		}
 
+		c.Invalid = Check(c)
+
 		s.mu.Lock()
 		s.calls = append(s.calls, c)
 		s.seq++
@@ -222,7 +247,12 @@ func (s *Server) handler(method string) http.HandlerFunc {
 		delete(s.fail, method)
 		hanging := s.hang[method]
 		delete(s.hang, method)
+		tolerate := s.tolerate
 		s.mu.Unlock()
+
+		if c.Invalid != nil && !tolerate {
+			s.t.Errorf("slacktestx: the app sent %s a payload that breaks Block Kit's limits (answered %s):\n%v", method, refusal(c), c.Invalid)
+		}
 
 		if hanging {
 			<-r.Context().Done() // the client gave up
@@ -234,8 +264,131 @@ func (s *Server) handler(method string) http.HandlerFunc {
 			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": slackErr})
 			return
 		}
+		if c.Invalid != nil {
+			_ = json.NewEncoder(w).Encode(refuse(c))
+			return
+		}
 		_ = json.NewEncoder(w).Encode(answer(c, seq))
 	}
+}
+
+// Check checks what a call asks Slack to show against Block Kit's limits
+// and rules: the view of views.open, views.push, views.update and
+// views.publish, the text and blocks of chat.postMessage, chat.update and
+// chat.postEphemeral. It returns blockkit.Violations or nil; calls of other
+// methods are not checked.
+func Check(c Call) error {
+	var kind blockkit.Kind
+	switch c.Method {
+	case "views.open", "views.push", "views.update", "views.publish":
+		kind = blockkit.ViewRequest
+	case "chat.postMessage", "chat.update", "chat.postEphemeral":
+		kind = blockkit.Message
+	default:
+		return nil
+	}
+	if c.JSON != nil {
+		return blockkit.ValidateAs(kind, c.JSON)
+	}
+	// Form-encoded: the structured arguments are JSON text in the form.
+	payload := map[string]any{}
+	for k, vs := range c.Form {
+		if len(vs) == 0 {
+			continue
+		}
+		switch k {
+		case "view", "blocks", "attachments":
+			if !json.Valid([]byte(vs[0])) {
+				return blockkit.Violations{{Path: k, Pointer: "/" + k, Message: "not JSON"}}
+			}
+			payload[k] = json.RawMessage(vs[0])
+		default:
+			payload[k] = vs[0]
+		}
+	}
+	return blockkit.ValidateAs(kind, payload)
+}
+
+// refusal is the error Slack answers a call that Check refuses with:
+// invalid_arguments for a view, msg_too_long for a message whose only
+// fault is its text's length, invalid_blocks for other messages.
+func refusal(c Call) string {
+	if strings.HasPrefix(c.Method, "views.") {
+		return "invalid_arguments"
+	}
+	var vs blockkit.Violations
+	if errors.As(c.Invalid, &vs) && len(vs) == 1 && vs[0].Path == "text" && strings.Contains(vs[0].Message, "the limit is") {
+		return "msg_too_long"
+	}
+	return "invalid_blocks"
+}
+
+// refuse is Slack's answer to an invalid call: the error, and each
+// violation as Slack words them, "[ERROR] <what> [json-pointer:/blocks/0/text/text]",
+// in errors and response_metadata.messages.
+func refuse(c Call) map[string]any {
+	var vs blockkit.Violations
+	if !errors.As(c.Invalid, &vs) {
+		vs = blockkit.Violations{{Message: c.Invalid.Error()}}
+	}
+	errs := make([]string, len(vs))
+	messages := make([]string, len(vs))
+	for i, v := range vs {
+		errs[i] = fmt.Sprintf("%s [json-pointer:%s]", v.Message, v.Pointer)
+		messages[i] = "[ERROR] " + errs[i]
+	}
+	return map[string]any{
+		"ok":                false,
+		"error":             refusal(c),
+		"errors":            errs,
+		"response_metadata": map[string]any{"messages": messages},
+	}
+}
+
+// CheckAnswer checks the app's HTTP answer to the Slack request body as
+// Slack would read it, against Block Kit's limits and rules: a slash
+// command's JSON answer as a message, a view_submission's as a
+// view_submission response, a block_suggestion's as an options answer.
+// It reports violations with t.Errorf and returns them. Empty answers,
+// answers that are not JSON, and answers to events and other interactions
+// are not checked.
+func CheckAnswer(t testing.TB, body []byte, resp events.APIGatewayV2HTTPResponse) error {
+	t.Helper()
+	ct, _, _ := mime.ParseMediaType(resp.Headers["Content-Type"])
+	if resp.StatusCode != http.StatusOK || resp.Body == "" || ct != "application/json" {
+		return nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil // an event's JSON
+	}
+	var kind blockkit.Kind
+	switch {
+	case form.Get("payload") != "":
+		var p struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal([]byte(form.Get("payload")), &p) != nil {
+			return nil
+		}
+		switch p.Type {
+		case "view_submission":
+			kind = blockkit.ViewSubmissionResponse
+		case "block_suggestion":
+			kind = blockkit.Options
+		default:
+			return nil
+		}
+	case form.Get("command") != "":
+		kind = blockkit.Message
+	default:
+		return nil
+	}
+	err = blockkit.ValidateAs(kind, []byte(resp.Body))
+	if err != nil {
+		t.Errorf("slacktestx: the app's answer (a %s) breaks Block Kit's limits:\n%v\nanswer: %s", kind, err, blockkit.Truncate(resp.Body, 300))
+	}
+	return err
 }
 
 // answer is what Slack answers to a successful call, as far as the client
