@@ -1,0 +1,124 @@
+// Package mrkdwn builds the text of Slack messages (Slack's "mrkdwn") so
+// that nothing a person typed can become markup. A Text is made only by
+// this package: formats are written in code, and every value put into one
+// is escaped (&, < and >, the characters Slack reads as markup), unless it
+// is itself a Text. Markup the app means (a mention, a date, a link, bold)
+// comes only from this package's functions, which check what they wrap. So
+// a name such as "<!channel> <https://evil.example|Top up here>" shows as
+// typed, pings nobody and links nowhere, in every message, and a new
+// message cannot forget to escape: a string is not a Text.
+package mrkdwn
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Text is mrkdwn that is safe to send.
+type Text struct{ s string }
+
+// String is the mrkdwn source.
+func (t Text) String() string { return t.s }
+
+// Empty reports whether t has no text.
+func (t Text) Empty() bool { return t.s == "" }
+
+// Format is a format written in the code (a constant), in fmt's syntax. A
+// string variable does not convert to it implicitly, so a name cannot
+// become a format by accident.
+type Format string
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// Escape makes s safe as mrkdwn: it shows as typed.
+func Escape(s string) Text { return Text{escaper.Replace(s)} }
+
+// F formats values into format. A Text value goes in as it is, a number as
+// a number; every other value (a name, an error, a Stringer) is formatted
+// with fmt and escaped.
+// The format itself must not hold user text; it may hold mrkdwn the app
+// means (*bold*, `code`, line breaks).
+func F(format Format, args ...any) Text {
+	safe := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case Text:
+			safe[i] = v.s
+		case string:
+			safe[i] = escaper.Replace(v)
+		case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, bool:
+			safe[i] = v // no markup in a number: keep it for %d, %x, %.1f
+		default:
+			safe[i] = escaper.Replace(fmt.Sprint(v))
+		}
+	}
+	return Text{fmt.Sprintf(string(format), safe...)}
+}
+
+// Bold is *v*. A person's text may hold '*' and end the bold early; that
+// changes only how it looks, never what it does.
+func Bold(v any) Text { return F("*%s*", v) }
+
+// Code is `v`, for ids and commands.
+func Code(v any) Text {
+	t := F("%s", v)
+	return Text{"`" + strings.ReplaceAll(t.s, "`", "'") + "`"}
+}
+
+// Join joins parts with sep (written in code).
+func Join(sep Format, parts ...Text) Text {
+	ss := make([]string, 0, len(parts))
+	for _, p := range parts {
+		if !p.Empty() {
+			ss = append(ss, p.s)
+		}
+	}
+	return Text{strings.Join(ss, string(sep))}
+}
+
+// Lines joins parts with line breaks, leaving out empty ones.
+func Lines(parts ...Text) Text { return Join("\n", parts...) }
+
+var slackID = regexp.MustCompile(`^[UW][A-Z0-9]{1,31}$`)
+
+// Mention shows a Slack user as a person (<@U123>), without pinging them
+// in a message they are not part of. An id that is not a user id shows as
+// plain text, so it cannot become another kind of link.
+func Mention(slackUserID string) Text {
+	if !slackID.MatchString(slackUserID) {
+		return Escape(slackUserID)
+	}
+	return Text{"<@" + slackUserID + ">"}
+}
+
+// Date shows t in each reader's own time zone with Slack's date
+// formatting: token is a Slack date token string such as
+// "{date_short_pretty} at {time}"; the fallback (for clients that cannot
+// format) is t in UTC.
+func Date(t time.Time, token Format) Text {
+	fallback := t.UTC().Format("Jan 2, 2006 at 15:04 UTC")
+	return Text{"<!date^" + strconv.FormatInt(t.Unix(), 10) + "^" + string(token) + "|" + escaper.Replace(fallback) + ">"}
+}
+
+// When is a moment as people read it: "Nov 30, 2026 at 2:05 PM" (or
+// "Today at…"), in their own time zone.
+func When(t time.Time) Text { return Date(t, "{date_short_pretty} at {time}") }
+
+// Day is a date without a time, in the reader's own time zone.
+func Day(t time.Time) Text { return Date(t, "{date_short_pretty}") }
+
+// Link is a link with a label: <url|label>. Only absolute https (and
+// Slack's own slack://) URLs without characters that end a link are
+// linked; anything else shows as its label alone.
+func Link(rawURL string, label any) Text {
+	l := F("%s", label)
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "slack") || strings.ContainsAny(rawURL, "<>| \t\r\n") {
+		return l
+	}
+	return Text{"<" + rawURL + "|" + strings.ReplaceAll(l.s, "|", "¦") + ">"}
+}
