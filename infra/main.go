@@ -1,6 +1,7 @@
 // Command infra is the CDK app that deploys the organization credit pool:
 // `cdk synth` and `cdk deploy` run it through cdk.json at the repository
-// root. The functions must be built first (`make build`).
+// root. It builds the functions itself (Go must be installed) unless
+// prebuilt binaries are named with `-c assetDir=dist`.
 package main
 
 import (
@@ -19,14 +20,10 @@ func main() {
 	defer jsii.Close()
 
 	app := awscdk.NewApp(nil)
-	_, err := NewStack(app, stackName, &StackProps{
-		StackProps: awscdk.StackProps{
-			Description: jsii.String("Organization credit pool and the Billing role"),
-		},
-		AssetDir:      contextString(app, "assetDir", "dist"),
-		TransferTTL:   contextString(app, "transferTTL", ""),
-		AlarmTopicARN: contextString(app, "alarmTopicArn", ""),
-	})
+	props, err := propsFromContext(app)
+	if err == nil {
+		_, err = NewStack(app, stackName, props)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -37,7 +34,20 @@ func main() {
 	app.Synth(nil)
 }
 
-// contextString reads a string context value (cdk.json or `-c key=value`).
+// propsFromContext reads the stack's settings from the CDK context
+// (cdk.json or `-c key=value`), with the defaults applied.
+func propsFromContext(app awscdk.App) (*StackProps, error) {
+	return &StackProps{
+		StackProps: awscdk.StackProps{
+			Description: jsii.String("Organization credit pool and the Billing role"),
+		},
+		AssetDir:      contextString(app, "assetDir", ""),
+		TransferTTL:   contextString(app, "transferTTL", ""),
+		AlarmTopicARN: contextString(app, "alarmTopicArn", ""),
+	}, nil
+}
+
+// contextString reads a string context value.
 func contextString(app awscdk.App, key, def string) string {
 	if v, ok := app.Node().TryGetContext(jsii.String(key)).(string); ok && v != "" {
 		return v

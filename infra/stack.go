@@ -34,9 +34,15 @@ import (
 type StackProps struct {
 	awscdk.StackProps
 
-	// AssetDir holds one folder per function with its bootstrap binary
-	// (`make build` writes dist/<fn>/bootstrap). Required.
+	// AssetDir, when set, holds one folder per function with a prebuilt
+	// bootstrap binary (`make build` writes dist/<fn>/bootstrap). When
+	// empty, the app builds each function itself with the go command when
+	// the CDK needs its asset.
 	AssetDir string
+
+	// ModuleDir is a directory of the Go module whose functions/<fn>
+	// packages are built; empty means the current directory.
+	ModuleDir string
 
 	// TransferTTL, when set (a Go duration such as "168h"), overrides how
 	// long a Billing transfer stays pending; passed as TRANSFER_TTL.
@@ -62,15 +68,35 @@ const logRetention = awslogs.RetentionDays_ONE_MONTH
 
 // NewStack builds the whole deployment: the table, the functions, the HTTP
 // API, the Slack secret, the notifier's stream and schedule, and alarms.
-func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.Stack, error) {
-	if props == nil || props.AssetDir == "" {
-		return nil, errors.New("infra: StackProps.AssetDir is required (the folder `make build` writes, normally dist)")
+func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscdk.Stack, err error) {
+	if props == nil {
+		return nil, errors.New("infra: NewStack needs StackProps")
 	}
-	for _, fn := range functions {
-		p := filepath.Join(props.AssetDir, fn.Name, "bootstrap")
-		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("infra: function %q has no binary at %s; run `make build` first (or set the assetDir context): %w", fn.Name, p, err)
+	var builder *goBuilder
+	if props.AssetDir != "" {
+		if err := checkPrebuilt(props.AssetDir); err != nil {
+			return nil, err
 		}
+	} else {
+		dir := props.ModuleDir
+		if dir == "" {
+			dir = "."
+		}
+		if builder, err = newGoBuilder(dir, functionNames()); err != nil {
+			return nil, err
+		}
+		// A build that fails inside the CDK's bundling surfaces as a
+		// JavaScript error from the function's construct, which jsii
+		// raises as a panic; the build's own error says more.
+		defer func() {
+			if r := recover(); r != nil {
+				buildErr := builder.buildErr()
+				if buildErr == nil {
+					panic(r)
+				}
+				err = buildErr
+			}
+		}()
 	}
 
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
@@ -94,7 +120,13 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.
 
 	fns := make(map[string]awslambda.Function, len(functions))
 	for _, spec := range functions {
-		fns[spec.Name] = newFunction(stack, spec, props, table, slackSecret)
+		var code awslambda.Code
+		if builder != nil {
+			code = builder.code(spec.Name)
+		} else {
+			code = awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetDir, spec.Name)), nil)
+		}
+		fns[spec.Name] = newFunction(stack, spec, props, code, table, slackSecret)
 	}
 
 	api, stage := newAPI(stack, fns)
@@ -117,6 +149,23 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.
 		Description: jsii.String("Secret to fill with put-secret-value after installing the Slack app"),
 	})
 	return stack, nil
+}
+
+// checkPrebuilt checks that every function has a binary in dir, within the
+// size budget.
+func checkPrebuilt(dir string) error {
+	for _, fn := range functions {
+		p := filepath.Join(dir, fn.Name, "bootstrap")
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("infra: function %q has no binary at %s; run `make build` first, or leave out "+
+				"the assetDir context to let the app build the functions: %w", fn.Name, p, err)
+		}
+		if err := checkSize(fn.Name, p, fi.Size(), maxBootstrapBytes); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // newTable builds the single table from internal/dynamo's schema, so the
@@ -155,7 +204,8 @@ func newTable(stack awscdk.Stack) awsdynamodb.Table {
 
 // newFunction builds one Lambda with its own role, log group and the table
 // actions its spec lists, nothing more.
-func newFunction(stack awscdk.Stack, spec function, props *StackProps, table awsdynamodb.Table, slackSecret awssecretsmanager.Secret) awslambda.Function {
+func newFunction(stack awscdk.Stack, spec function, props *StackProps, code awslambda.Code,
+	table awsdynamodb.Table, slackSecret awssecretsmanager.Secret) awslambda.Function {
 	id := func(suffix string) *string { return jsii.String(spec.Name + suffix) }
 
 	logs := awslogs.NewLogGroup(stack, id("Logs"), &awslogs.LogGroupProps{
@@ -184,7 +234,7 @@ func newFunction(stack awscdk.Stack, spec function, props *StackProps, table aws
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
-		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetDir, spec.Name)), nil),
+		Code:         code,
 		MemorySize:   jsii.Number(spec.MemoryMB),
 		Timeout:      awscdk.Duration_Seconds(jsii.Number(spec.Timeout.Seconds())),
 		Environment:  &env,

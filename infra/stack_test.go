@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,9 +31,13 @@ var streamActions = []string{
 	"dynamodb:ListStreams",
 }
 
-// assetDir holds placeholder bootstrap files, so that the stack synthesizes
-// without `make build`.
+// assetDir holds placeholder bootstrap files, for the stack built from
+// prebuilt binaries (-c assetDir=...).
 var assetDir string
+
+// sharedOutdir is the cloud assembly folder of the stack the tests share,
+// which lives as long as the tests: assertions synthesize into it again.
+var sharedOutdir string
 
 func TestMain(m *testing.M) {
 	code := func() int {
@@ -48,6 +53,11 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		assetDir = dir
+		if sharedOutdir, err = os.MkdirTemp("", "orgcredit-cdk-out-"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(sharedOutdir)
 		return m.Run()
 	}()
 	os.Exit(code)
@@ -90,6 +100,7 @@ func cdkContext(t *testing.T) map[string]any {
 
 // synthesized is the stack as main builds it, with cdk-nag applied.
 type synthesized struct {
+	app   awscdk.App
 	stack awscdk.Stack
 	tmpl  template
 }
@@ -99,16 +110,15 @@ var (
 	synthRes  *synthesized
 )
 
+// synth is the stack as `cdk synth` builds it from cdk.json, except that
+// the functions are not compiled: the CDK skips the bundling of stacks not
+// listed in this context key (the CLI sets it to the stacks it deploys),
+// and the asset hashes, computed from the sources, are the same.
+// TestCDKSynth checks that with the real CLI and real builds.
 func synth(t *testing.T) *synthesized {
 	t.Helper()
 	synthOnce.Do(func() {
-		app := awscdk.NewApp(&awscdk.AppProps{Context: toJSIIMap(cdkContext(t))})
-		stack, err := NewStack(app, stackName, &StackProps{AssetDir: assetDir})
-		if err != nil {
-			t.Fatalf("NewStack: %v", err)
-		}
-		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-		synthRes = &synthesized{stack: stack, tmpl: parseTemplate(t, assertions.Template_FromStack(stack, nil))}
+		synthRes = synthWith(t, sharedOutdir, map[string]any{}, true)
 	})
 	if synthRes == nil {
 		t.Fatal("stack did not synthesize (see the first failing test)")
@@ -116,7 +126,28 @@ func synth(t *testing.T) *synthesized {
 	return synthRes
 }
 
-func toJSIIMap(m map[string]any) *map[string]any { return &m }
+// synthWith synthesizes the stack into outdir with cdk.json's context and
+// more, with or without the AWS Solutions checks, without compiling the
+// functions.
+func synthWith(t *testing.T, outdir string, context map[string]any, nag bool) *synthesized {
+	t.Helper()
+	ctx := cdkContext(t)
+	ctx["aws:cdk:bundling-stacks"] = []any{}
+	maps.Copy(ctx, context)
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
+	props, err := propsFromContext(app)
+	if err != nil {
+		t.Fatalf("propsFromContext: %v", err)
+	}
+	stack, err := NewStack(app, stackName, props)
+	if err != nil {
+		t.Fatalf("NewStack: %v", err)
+	}
+	if nag {
+		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	}
+	return &synthesized{app: app, stack: stack, tmpl: parseTemplate(t, assertions.Template_FromStack(stack, nil))}
+}
 
 // template is the synthesized CloudFormation template as plain Go values,
 // so that failures print as Go diffs rather than jsii panics.
@@ -131,6 +162,7 @@ type resource struct {
 	Type       string         `json:"Type"`
 	Properties map[string]any `json:"Properties"`
 	Metadata   map[string]any `json:"Metadata"`
+	DependsOn  []string       `json:"DependsOn"`
 }
 
 func parseTemplate(t *testing.T, tmpl assertions.Template) template {
@@ -295,6 +327,21 @@ func TestFunctions(t *testing.T) {
 				t.Errorf("environment = %s, want %s", js(gotEnv), js(wantEnv))
 			}
 		})
+	}
+
+	// Each function has its own code asset (the same hash would deploy
+	// one binary for all of them).
+	assets := map[string]string{}
+	for _, spec := range functions {
+		code, _ := s.tmpl.Resources[s.id(t, spec.Name+"Function")].Properties["Code"].(map[string]any)
+		key, _ := code["S3Key"].(string)
+		if !strings.HasSuffix(key, ".zip") {
+			t.Errorf("%s: code %s, want a zipped asset", spec.Name, js(code))
+		}
+		if other, ok := assets[key]; ok {
+			t.Errorf("%s and %s share the code asset %s", other, spec.Name, key)
+		}
+		assets[key] = spec.Name
 	}
 
 	// Every log group, the functions' and the API's, expires.
@@ -689,12 +736,21 @@ func TestAwsSolutionsChecks(t *testing.T) {
 	}
 }
 
-func TestNewStackNeedsBinaries(t *testing.T) {
+// TestPrebuiltBinaries covers -c assetDir=<dir>: the binaries must be
+// there, within the size budget.
+func TestPrebuiltBinaries(t *testing.T) {
+	oversized := t.TempDir()
+	if err := writePlaceholders(oversized); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(oversized, "slack", "bootstrap"), maxBootstrapBytes+1); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, dir, wantErr string
 	}{
-		{"no asset dir", "", "AssetDir is required"},
 		{"asset dir without binaries", t.TempDir(), "run `make build` first"},
+		{"binary over the budget", oversized, "over the budget of 15000000 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
