@@ -6,7 +6,9 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -37,13 +39,23 @@ func main() {
 // propsFromContext reads the stack's settings from the CDK context
 // (cdk.json or `-c key=value`), with the defaults applied.
 func propsFromContext(app awscdk.App) (*StackProps, error) {
+	slack, err := contextCount(app, "slackReservedConcurrency", defaultSlackReservedConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	usage, err := contextCount(app, "usageReservedConcurrency", defaultUsageReservedConcurrency)
+	if err != nil {
+		return nil, err
+	}
 	return &StackProps{
 		StackProps: awscdk.StackProps{
 			Description: jsii.String("Organization credit pool and the Billing role"),
 		},
-		AssetDir:      contextString(app, "assetDir", ""),
-		TransferTTL:   contextString(app, "transferTTL", ""),
-		AlarmTopicARN: contextString(app, "alarmTopicArn", ""),
+		AssetDir:                 contextString(app, "assetDir", ""),
+		TransferTTL:              contextString(app, "transferTTL", ""),
+		AlarmTopicARN:            contextString(app, "alarmTopicArn", ""),
+		SlackReservedConcurrency: slack,
+		UsageReservedConcurrency: usage,
 	}, nil
 }
 
@@ -53,4 +65,28 @@ func contextString(app awscdk.App, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// contextCount reads a whole number, zero or more, from the context: a
+// string from `-c key=value`, a number from cdk.json.
+func contextCount(app awscdk.App, key string, def int) (int, error) {
+	var n float64
+	switch v := app.Node().TryGetContext(jsii.String(key)).(type) {
+	case nil:
+		return def, nil
+	case float64:
+		n = v
+	case string:
+		i, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, fmt.Errorf("infra: context %s=%q is not a whole number", key, v)
+		}
+		n = float64(i)
+	default:
+		return 0, fmt.Errorf("infra: context %s=%v is not a whole number", key, v)
+	}
+	if n < 0 || n != math.Trunc(n) || n > math.MaxInt32 {
+		return 0, fmt.Errorf("infra: context %s=%v must be a whole number, 0 or more", key, n)
+	}
+	return int(n), nil
 }

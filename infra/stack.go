@@ -51,6 +51,16 @@ type StackProps struct {
 	// AlarmTopicARN, when set, is an existing SNS topic every alarm
 	// notifies. Without it the alarms are visible in CloudWatch only.
 	AlarmTopicARN string
+
+	// SlackReservedConcurrency is set aside for the slack function alone,
+	// so that no other function can leave Slack's requests without an
+	// instance; 0 reserves nothing.
+	SlackReservedConcurrency int
+
+	// UsageReservedConcurrency is the usage function's share and its
+	// ceiling, so that a flood of agent requests cannot take the
+	// account's whole concurrency; 0 reserves nothing and sets no ceiling.
+	UsageReservedConcurrency int
 }
 
 // Environment variables the functions read. The Slack credentials are never
@@ -71,6 +81,9 @@ const logRetention = awslogs.RetentionDays_ONE_MONTH
 func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscdk.Stack, err error) {
 	if props == nil {
 		return nil, errors.New("infra: NewStack needs StackProps")
+	}
+	if props.SlackReservedConcurrency < 0 || props.UsageReservedConcurrency < 0 {
+		return nil, errors.New("infra: reserved concurrency cannot be negative")
 	}
 	var builder *goBuilder
 	if props.AssetDir != "" {
@@ -118,6 +131,10 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscd
 			"They are rotated in Slack's app settings and stored again with put-secret-value."),
 	}}, nil)
 
+	reserved := map[string]int{
+		"slack": props.SlackReservedConcurrency,
+		"usage": props.UsageReservedConcurrency,
+	}
 	fns := make(map[string]awslambda.Function, len(functions))
 	for _, spec := range functions {
 		var code awslambda.Code
@@ -126,7 +143,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscd
 		} else {
 			code = awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetDir, spec.Name)), nil)
 		}
-		fns[spec.Name] = newFunction(stack, spec, props, code, table, slackSecret)
+		fns[spec.Name] = newFunction(stack, spec, props, code, reserved[spec.Name], table, slackSecret)
 	}
 
 	api, stage := newAPI(stack, fns)
@@ -204,7 +221,7 @@ func newTable(stack awscdk.Stack) awsdynamodb.Table {
 
 // newFunction builds one Lambda with its own role, log group and the table
 // actions its spec lists, nothing more.
-func newFunction(stack awscdk.Stack, spec function, props *StackProps, code awslambda.Code,
+func newFunction(stack awscdk.Stack, spec function, props *StackProps, code awslambda.Code, reserved int,
 	table awsdynamodb.Table, slackSecret awssecretsmanager.Secret) awslambda.Function {
 	id := func(suffix string) *string { return jsii.String(spec.Name + suffix) }
 
@@ -229,17 +246,22 @@ func newFunction(stack awscdk.Stack, spec function, props *StackProps, code awsl
 		env[EnvTransferTTL] = jsii.String(props.TransferTTL)
 	}
 
+	var reservedConcurrency *float64
+	if reserved > 0 {
+		reservedConcurrency = jsii.Number(reserved)
+	}
 	fn := awslambda.NewFunction(stack, id("Function"), &awslambda.FunctionProps{
-		Description:  jsii.String(spec.Description),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
-		Handler:      jsii.String("bootstrap"),
-		Code:         code,
-		MemorySize:   jsii.Number(spec.MemoryMB),
-		Timeout:      awscdk.Duration_Seconds(jsii.Number(spec.Timeout.Seconds())),
-		Environment:  &env,
-		Role:         role,
-		LogGroup:     logs,
+		Description:                  jsii.String(spec.Description),
+		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:                 awslambda.Architecture_ARM_64(),
+		Handler:                      jsii.String("bootstrap"),
+		Code:                         code,
+		MemorySize:                   jsii.Number(spec.MemoryMB),
+		Timeout:                      awscdk.Duration_Seconds(jsii.Number(spec.Timeout.Seconds())),
+		Environment:                  &env,
+		Role:                         role,
+		LogGroup:                     logs,
+		ReservedConcurrentExecutions: reservedConcurrency,
 	})
 	// Grant on the function's role, after the function exists, so the
 	// statement lands in the role's one default policy.
@@ -273,6 +295,11 @@ func newAPI(stack awscdk.Stack, fns map[string]awslambda.Function) (awsapigatewa
 			destination: awsapigatewayv2.NewLogGroupLogDestination(accessLogs),
 			format:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
 		},
+		// Every route has a limit; the agent routes have their own below.
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(defaultRouteLimit.Rate),
+			BurstLimit: jsii.Number(defaultRouteLimit.Burst),
+		},
 	})
 
 	integration := func(name string) awsapigatewayv2integrations.HttpLambdaIntegration {
@@ -287,18 +314,28 @@ func newAPI(stack awscdk.Stack, fns map[string]awslambda.Function) (awsapigatewa
 	// and caches the answer for at most 60 s, so a revoked token stops
 	// working within a minute without an authorizer call per request.
 	usage := integration("usage")
-	for _, r := range []struct {
-		path   string
-		method awsapigatewayv2.HttpMethod
-	}{{"/v1/usage", awsapigatewayv2.HttpMethod_POST}, {"/v1/balance", awsapigatewayv2.HttpMethod_GET}} {
+	routeSettings := map[string]any{}
+	for _, r := range agentRoutes {
 		for _, route := range *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-			Path: jsii.String(r.path), Methods: &[]awsapigatewayv2.HttpMethod{r.method}, Integration: usage,
+			Path:        jsii.String(r.Path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
+			Integration: usage,
 		}) {
 			suppressAuthorization(route, "The usage function authenticates every request by its bearer "+
 				"token (stored only as SHA-256, looked up and cached for at most 60 s); an API Gateway "+
 				"authorizer would add a call per debit and could not scope the token to its organization.")
+			// API Gateway refuses route settings for a route it does not
+			// have yet, so the stage waits for the route.
+			stage.Node().AddDependency(route)
+		}
+		routeSettings[r.key()] = map[string]any{
+			"ThrottlingRateLimit":  r.Rate,
+			"ThrottlingBurstLimit": r.Burst,
 		}
 	}
+	// The L2 stage sets only the default route settings; per-route ones
+	// go on the CloudFormation resource.
+	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetRouteSettings(routeSettings)
 
 	// The admin API is for operators only: every route needs a SigV4
 	// signature from an IAM principal allowed execute-api:Invoke on it.
@@ -437,7 +474,7 @@ func newAlarms(stack awscdk.Stack, topicARN string, fns map[string]awslambda.Fun
 		fn := fns[spec.Name]
 		alarm(spec.Name+"Errors", "The "+spec.Name+" function failed (crash, timeout or returned error)",
 			fn.MetricErrors(fiveMinutes), 1, atLeast)
-		alarm(spec.Name+"Throttles", "The "+spec.Name+" function was throttled (account concurrency exhausted)",
+		alarm(spec.Name+"Throttles", "The "+spec.Name+" function was throttled (its reserved concurrency or the account's exhausted)",
 			fn.MetricThrottles(fiveMinutes), 1, atLeast)
 	}
 	alarm("NotifierFailuresVisible", "Stream records the notifier gave up on: alerts were not sent",

@@ -525,6 +525,7 @@ func TestRoutes(t *testing.T) {
 	}
 	want := map[string]route{
 		"POST /v1/usage":           {"usage", "NONE"},
+		"POST /v1/usage/batch":     {"usage", "NONE"},
 		"GET /v1/balance":          {"usage", "NONE"},
 		"ANY /admin/{proxy+}":      {"admin", "AWS_IAM"},
 		"POST /slack/commands":     {"slack", "NONE"},
@@ -759,5 +760,131 @@ func TestPrebuiltBinaries(t *testing.T) {
 				t.Errorf("NewStack(AssetDir %q) error = %v, want one containing %q", tt.dir, err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestSmallAccount synthesizes the stack the way a new account (Lambda
+// concurrency limit 10, nothing can be reserved) with prebuilt binaries
+// deploys it.
+func TestSmallAccount(t *testing.T) {
+	s := synthWith(t, t.TempDir(), map[string]any{
+		"slackReservedConcurrency": "0",
+		"usageReservedConcurrency": "0",
+		"assetDir":                 assetDir,
+	}, false)
+
+	for _, spec := range functions {
+		p := s.tmpl.Resources[s.id(t, spec.Name+"Function")].Properties
+		if r, ok := p["ReservedConcurrentExecutions"]; ok {
+			t.Errorf("%s reserves %v with reserved concurrency 0", spec.Name, r)
+		}
+		// The deployed code is the prebuilt binary, as the CDK staged it.
+		key, _ := p["Code"].(map[string]any)["S3Key"].(string)
+		staged := filepath.Join(*s.app.Outdir(), "asset."+strings.TrimSuffix(key, ".zip"), "bootstrap")
+		got, err := os.ReadFile(staged)
+		if err != nil || string(got) != "placeholder for "+spec.Name {
+			t.Errorf("%s: staged %s = %q, %v; want the prebuilt placeholder", spec.Name, staged, got, err)
+		}
+	}
+}
+
+func TestReservedConcurrency(t *testing.T) {
+	s := synth(t)
+	want := map[string]any{
+		"slack": float64(defaultSlackReservedConcurrency),
+		"usage": float64(defaultUsageReservedConcurrency),
+	}
+	for _, spec := range functions {
+		got := s.tmpl.Resources[s.id(t, spec.Name+"Function")].Properties["ReservedConcurrentExecutions"]
+		if !equalJSON(got, want[spec.Name]) {
+			t.Errorf("%s ReservedConcurrentExecutions = %v, want %v", spec.Name, got, want[spec.Name])
+		}
+	}
+}
+
+func TestThrottling(t *testing.T) {
+	s := synth(t)
+	_, stage := s.tmpl.only(t, "AWS::ApiGatewayV2::Stage")
+	limit := func(r routeLimit) map[string]any {
+		return map[string]any{"ThrottlingBurstLimit": r.Burst, "ThrottlingRateLimit": r.Rate}
+	}
+	if got := stage.Properties["DefaultRouteSettings"]; !equalJSON(got, limit(defaultRouteLimit)) {
+		t.Errorf("stage DefaultRouteSettings = %s, want %s", js(got), js(limit(defaultRouteLimit)))
+	}
+
+	// The agent routes have their own limits.
+	want := map[string]any{
+		"POST /v1/usage":       limit(agentRoutes[0]),
+		"POST /v1/usage/batch": limit(agentRoutes[1]),
+		"GET /v1/balance":      limit(agentRoutes[2]),
+	}
+	if got := stage.Properties["RouteSettings"]; !equalJSON(got, want) {
+		t.Errorf("stage RouteSettings = %s, want %s", js(got), js(want))
+	}
+
+	// API Gateway refuses settings for a route it does not have yet: the
+	// stage must be created after each route it names.
+	routes := map[string]string{}
+	for id, r := range s.tmpl.ofType("AWS::ApiGatewayV2::Route") {
+		routes[fmt.Sprint(r.Properties["RouteKey"])] = id
+	}
+	for key := range want {
+		id, ok := routes[key]
+		if !ok {
+			t.Errorf("route settings for %q, a route the API does not have", key)
+		} else if !slices.Contains(stage.DependsOn, id) {
+			t.Errorf("the stage does not depend on route %q (%s): DependsOn %v", key, id, stage.DependsOn)
+		}
+	}
+}
+
+// TestCapacitySizing keeps the limits consistent with each other, as
+// infra/README.md sizes them.
+func TestCapacitySizing(t *testing.T) {
+	var need float64
+	for _, r := range agentRoutes {
+		if r.Rate <= 0 || r.Burst < r.Rate || r.Duration <= 0 {
+			t.Errorf("%s: rate %v, burst %v, duration %v; want a positive rate, a burst at least the rate, and the expected duration",
+				r.key(), r.Rate, r.Burst, r.Duration)
+		}
+		need += r.Rate * r.Duration.Seconds()
+	}
+	// API Gateway's 429 must come before Lambda's throttling, which agents
+	// would see as a 500.
+	if need*concurrencyHeadroom > defaultUsageReservedConcurrency {
+		t.Errorf("the agent routes need %.0f concurrent instances at their limits, %dx that is over the usage function's ceiling of %d",
+			need, concurrencyHeadroom, defaultUsageReservedConcurrency)
+	}
+	// Lambda keeps 100 of an account's concurrency unreserved; the
+	// default account limit is 1,000.
+	if reserved := defaultSlackReservedConcurrency + defaultUsageReservedConcurrency; reserved > 1000-100 {
+		t.Errorf("the defaults reserve %d, more than an account of 1,000 can reserve (900)", reserved)
+	}
+}
+
+func TestContextCount(t *testing.T) {
+	tests := []struct {
+		value   any
+		want    int
+		wantErr bool
+	}{
+		{nil, 7, false},
+		{"25", 25, false},
+		{"0", 0, false},
+		{float64(30), 30, false},
+		{"-1", 0, true},
+		{"ten", 0, true},
+		{2.5, 0, true},
+		{true, 0, true},
+	}
+	for _, tt := range tests {
+		ctx := map[string]any{}
+		if tt.value != nil {
+			ctx["n"] = tt.value
+		}
+		got, err := contextCount(awscdk.NewApp(&awscdk.AppProps{Context: &ctx}), "n", 7)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("contextCount(%#v) = %d, %v; want %d, error %v", tt.value, got, err, tt.want, tt.wantErr)
+		}
 	}
 }
