@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
@@ -21,7 +19,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -77,7 +74,8 @@ const (
 const logRetention = awslogs.RetentionDays_ONE_MONTH
 
 // NewStack builds the whole deployment: the table, the functions, the HTTP
-// API, the Slack secret, the notifier's stream and schedule, and alarms.
+// API, the Slack secret, the notifier's stream and schedule, the dashboard
+// and alarms.
 func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscdk.Stack, err error) {
 	if props == nil {
 		return nil, errors.New("infra: NewStack needs StackProps")
@@ -148,7 +146,8 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscd
 
 	api, stage := newAPI(stack, fns)
 	failures := newNotifierSources(stack, fns["notifier"], table)
-	newAlarms(stack, props.AlarmTopicARN, fns, api, failures)
+	alarms := newAlarms(stack, props.AlarmTopicARN, fns, api, failures)
+	dashboard := newDashboard(stack, fns, api, alarms)
 
 	url := stage.Url()
 	out := func(id, path, desc string) {
@@ -164,6 +163,17 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscd
 	awscdk.NewCfnOutput(stack, jsii.String("SlackSecretArn"), &awscdk.CfnOutputProps{
 		Value:       slackSecret.SecretArn(),
 		Description: jsii.String("Secret to fill with put-secret-value after installing the Slack app"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DashboardName"), &awscdk.CfnOutputProps{
+		Value:       dashboard.DashboardName(),
+		Description: jsii.String("CloudWatch dashboard of the service's metrics and alarms"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DashboardUrl"), &awscdk.CfnOutputProps{
+		Value: awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("https://"), awscdk.Aws_REGION(), jsii.String(".console.aws.amazon.com/cloudwatch/home?region="),
+			awscdk.Aws_REGION(), jsii.String("#dashboards/dashboard/"), dashboard.DashboardName(),
+		}),
+		Description: jsii.String("The dashboard in the CloudWatch console"),
 	})
 	return stack, nil
 }
@@ -447,44 +457,6 @@ const (
 	notifierMaxRecordAgeHours = 6
 	expiryScheduleMinutes     = 5
 )
-
-// newAlarms raises an alarm on every failure an operator must look at.
-func newAlarms(stack awscdk.Stack, topicARN string, fns map[string]awslambda.Function, api awsapigatewayv2.HttpApi, failures awssqs.Queue) {
-	var action awscloudwatch.IAlarmAction
-	if topicARN != "" {
-		topic := awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(topicARN))
-		action = awscloudwatchactions.NewSnsAction(topic)
-	}
-	fiveMinutes := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5))}
-	alarm := func(id, desc string, metric awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator) {
-		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
-			AlarmDescription:   jsii.String(desc),
-			Metric:             metric,
-			Threshold:          jsii.Number(threshold),
-			ComparisonOperator: op,
-			EvaluationPeriods:  jsii.Number(1),
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		if action != nil {
-			a.AddAlarmAction(action)
-		}
-	}
-	atLeast := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-	for _, spec := range functions {
-		fn := fns[spec.Name]
-		alarm(spec.Name+"Errors", "The "+spec.Name+" function failed (crash, timeout or returned error)",
-			fn.MetricErrors(fiveMinutes), 1, atLeast)
-		alarm(spec.Name+"Throttles", "The "+spec.Name+" function was throttled (its reserved concurrency or the account's exhausted)",
-			fn.MetricThrottles(fiveMinutes), 1, atLeast)
-	}
-	alarm("NotifierFailuresVisible", "Stream records the notifier gave up on: alerts were not sent",
-		failures.MetricApproximateNumberOfMessagesVisible(fiveMinutes), 0,
-		awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD)
-	// A few 5xx are expected (503 with Retry-After when DynamoDB stays
-	// throttled); a burst means the service is failing agents.
-	alarm("Api5xx", "The HTTP API answered 5xx repeatedly",
-		api.MetricServerError(fiveMinutes), 5, atLeast)
-}
 
 // logicalID is the CloudFormation logical ID of a construct's resource, as
 // cdk-nag names it in IAM5 findings.

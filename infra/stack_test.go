@@ -20,6 +20,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 )
 
 // streamActions are what the DynamoDB event source mapping grants the
@@ -639,36 +640,218 @@ func TestNotifierSources(t *testing.T) {
 	}
 }
 
+// alarm is what decides when an alarm fires.
+type alarm struct {
+	namespace, metric, dimensions, statistic string
+	period, threshold                        float64
+	op                                       string
+}
+
+func alarms(tm template) map[string]alarm {
+	out := map[string]alarm{}
+	for id, a := range tm.ofType("AWS::CloudWatch::Alarm") {
+		p := a.Properties
+		stat, _ := p["Statistic"].(string)
+		if stat == "" {
+			stat, _ = p["ExtendedStatistic"].(string)
+		}
+		period, _ := p["Period"].(float64)
+		threshold, _ := p["Threshold"].(float64)
+		out[id] = alarm{fmt.Sprint(p["Namespace"]), fmt.Sprint(p["MetricName"]), js(p["Dimensions"]), stat,
+			period, threshold, fmt.Sprint(p["ComparisonOperator"])}
+	}
+	return out
+}
+
 func TestAlarms(t *testing.T) {
 	s := synth(t)
-	type alarm struct {
-		metric, dimension string
-		threshold         float64
-		op                string
+	dim := func(kv ...any) string {
+		var ds []any
+		for i := 0; i < len(kv); i += 2 {
+			ds = append(ds, map[string]any{"Name": kv[i], "Value": kv[i+1]})
+		}
+		return js(ds)
 	}
-	var got []alarm
-	for _, a := range s.tmpl.ofType("AWS::CloudWatch::Alarm") {
-		p := a.Properties
-		got = append(got, alarm{fmt.Sprint(p["MetricName"]), js(p["Dimensions"]), p["Threshold"].(float64), fmt.Sprint(p["ComparisonOperator"])})
-	}
-	dim := func(name string, v any) string { return js([]any{map[string]any{"Name": name, "Value": v}}) }
+	const atLeast, over = "GreaterThanOrEqualToThreshold", "GreaterThanThreshold"
+	fiveMinutes := period.Seconds()
 	want := []alarm{
-		{"ApproximateNumberOfMessagesVisible", dim("QueueName", getAtt(s.id(t, "NotifierFailures"), "QueueName")), 0, "GreaterThanThreshold"},
-		{"5xx", dim("ApiId", ref(s.id(t, "Api"))), 5, "GreaterThanOrEqualToThreshold"},
+		{"AWS/SQS", "ApproximateNumberOfMessagesVisible", dim("QueueName", getAtt(s.id(t, "NotifierFailures"), "QueueName")), "Maximum", fiveMinutes, 0, over},
+		{"AWS/ApiGateway", "5xx", dim("ApiId", ref(s.id(t, "Api"))), "Sum", fiveMinutes, 5, atLeast},
+		// What an operator must act on from the functions' own metrics:
+		// 503s, Slack messages not sent, a notifier behind its stream.
+		{"OrgCredit", "Unavailable", dim("Function", "usage"), "Sum", fiveMinutes, 1, atLeast},
+		{"OrgCredit", "Unavailable", dim("Function", "admin"), "Sum", fiveMinutes, 1, atLeast},
+		{"OrgCredit", "Unavailable", dim("Function", "slack"), "Sum", fiveMinutes, 1, atLeast},
+		{"OrgCredit", "NotifierFailures", dim("Function", "notifier"), "Sum", 900, 3, atLeast},
+		{"AWS/Lambda", "IteratorAge", dim("FunctionName", ref(s.id(t, "notifierFunction"))), "Maximum", fiveMinutes, 900_000, atLeast},
 	}
 	for _, fn := range functions {
 		d := dim("FunctionName", ref(s.id(t, fn.Name+"Function")))
 		want = append(want,
-			alarm{"Errors", d, 1, "GreaterThanOrEqualToThreshold"},
-			alarm{"Throttles", d, 1, "GreaterThanOrEqualToThreshold"})
+			alarm{"AWS/Lambda", "Errors", d, "Sum", fiveMinutes, 1, atLeast},
+			alarm{"AWS/Lambda", "Throttles", d, "Sum", fiveMinutes, 1, atLeast})
 	}
+	got := slices.Collect(maps.Values(alarms(s.tmpl)))
 	for _, w := range want {
 		if !slices.Contains(got, w) {
 			t.Errorf("missing alarm %+v", w)
 		}
 	}
-	if len(got) != len(want) {
-		t.Errorf("%d alarms, want %d", len(got), len(want))
+	for _, g := range got {
+		if !slices.Contains(want, g) {
+			t.Errorf("unexpected alarm %+v", g)
+		}
+	}
+
+	for id, a := range s.tmpl.ofType("AWS::CloudWatch::Alarm") {
+		p := a.Properties
+		if p["EvaluationPeriods"] != float64(1) || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("alarm %s fires on %v periods, missing data %v; want 1 period, missing data not breaching",
+				id, p["EvaluationPeriods"], p["TreatMissingData"])
+		}
+		// Without alarmTopicArn, alarms notify nobody
+		// (TestSmallAccountWithAlarmTopic has the topic).
+		if p["AlarmActions"] != nil {
+			t.Errorf("alarm %s has actions %s without an alarm topic", id, js(p["AlarmActions"]))
+		}
+	}
+}
+
+// TestMetricNames keeps the Function dimension the functions emit equal to
+// the deployed functions' names, which the dashboard and alarms use.
+func TestMetricNames(t *testing.T) {
+	deployed := functionNames()
+	emitted := []string{metrics.FunctionUsage, metrics.FunctionAdmin, metrics.FunctionSlack, metrics.FunctionNotifier}
+	slices.Sort(deployed)
+	slices.Sort(emitted)
+	if !slices.Equal(deployed, emitted) {
+		t.Errorf("deployed functions %v, but metrics name the functions %v", deployed, emitted)
+	}
+}
+
+// dashboardBody renders the dashboard's body, a join of JSON text and
+// CloudFormation references, as JSON with each reference written as
+// {{Ref:id}} or {{id.Attribute}}.
+func dashboardBody(t *testing.T, body any) map[string]any {
+	t.Helper()
+	var text strings.Builder
+	join, _ := body.(map[string]any)["Fn::Join"].([]any)
+	if len(join) != 2 {
+		t.Fatalf("dashboard body = %s, want an Fn::Join", js(body))
+	}
+	for _, part := range join[1].([]any) {
+		switch p := part.(type) {
+		case string:
+			text.WriteString(p)
+		case map[string]any:
+			if id, ok := p["Ref"]; ok {
+				fmt.Fprintf(&text, "{{Ref:%v}}", id)
+			} else if att, ok := p["Fn::GetAtt"].([]any); ok && len(att) == 2 {
+				fmt.Fprintf(&text, "{{%v.%v}}", att[0], att[1])
+			} else {
+				t.Fatalf("dashboard body: unexpected part %s", js(p))
+			}
+		}
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(text.String()), &out); err != nil {
+		t.Fatalf("dashboard body is not JSON: %v\n%s", err, text.String())
+	}
+	return out
+}
+
+func TestDashboard(t *testing.T) {
+	s := synth(t)
+	_, dash := s.tmpl.only(t, "AWS::CloudWatch::Dashboard")
+	if dash.Properties["DashboardName"] != stackName {
+		t.Errorf("dashboard name = %v, want the stack's, %s", dash.Properties["DashboardName"], stackName)
+	}
+	body := dashboardBody(t, dash.Properties["DashboardBody"])
+
+	// Every graphed metric as "namespace metric dim=value ... stat", and
+	// every expression; the alarms of the alarm widget.
+	var graphed, expressions, alarmARNs []string
+	for _, w := range body["widgets"].([]any) {
+		props := w.(map[string]any)["properties"].(map[string]any)
+		as, _ := props["alarms"].([]any)
+		for _, a := range as {
+			alarmARNs = append(alarmARNs, a.(string))
+		}
+		ms, _ := props["metrics"].([]any)
+		for _, m := range ms {
+			row := m.([]any)
+			opts, _ := row[len(row)-1].(map[string]any)
+			if e, ok := opts["expression"]; ok {
+				expressions = append(expressions, e.(string))
+				continue
+			}
+			parts := []string{row[0].(string), row[1].(string)}
+			for i := 2; i+1 < len(row)-1; i += 2 {
+				parts = append(parts, fmt.Sprintf("%v=%v", row[i], row[i+1]))
+			}
+			graphed = append(graphed, strings.Join(append(parts, fmt.Sprint(opts["stat"])), " "))
+		}
+	}
+
+	fnRef := func(name string) string { return "{{Ref:" + s.id(t, name+"Function") + "}}" }
+	want := []string{
+		"OrgCredit Debits Function=usage Sum",
+		"OrgCredit DebitedMicros Function=usage Sum",
+		"OrgCredit Duplicates Function=usage Sum",
+		"OrgCredit Throttled Function=usage Sum",
+		"OrgCredit NotifierDeliveries Function=notifier Sum",
+		"OrgCredit NotifierFailures Function=notifier Sum",
+		"AWS/Lambda IteratorAge FunctionName=" + fnRef("notifier") + " Maximum",
+	}
+	for _, fn := range unavailableFunctions {
+		want = append(want, "OrgCredit Unavailable Function="+fn+" Sum")
+	}
+	for _, kind := range []string{metrics.KindCommand, metrics.KindInteraction, metrics.KindEvent} {
+		for _, stat := range []string{"p50", "p99"} {
+			want = append(want, "OrgCredit SlackLatency Function=slack Kind="+kind+" "+stat)
+		}
+	}
+	for _, fn := range functions {
+		want = append(want,
+			"OrgCredit DynamoDBRetries Function="+fn.Name+" Sum",
+			"AWS/Lambda Errors FunctionName="+fnRef(fn.Name)+" Sum",
+			"AWS/Lambda Throttles FunctionName="+fnRef(fn.Name)+" Sum")
+	}
+	for _, w := range want {
+		if !slices.Contains(graphed, w) {
+			t.Errorf("the dashboard does not graph %s", w)
+		}
+	}
+
+	// Refusals by rule: a search, since the rules are the domain's.
+	refusals := slices.ContainsFunc(expressions, func(e string) bool {
+		return strings.HasPrefix(e, "SEARCH(") && strings.Contains(e, "{OrgCredit,Function,Rule}") &&
+			strings.Contains(e, `MetricName="Refusals"`)
+	})
+	if !refusals {
+		t.Errorf("no search for refusals by rule among the expressions %q", expressions)
+	}
+
+	// Every metric the functions emit is on the dashboard.
+	for _, name := range []string{metrics.Debits, metrics.DebitedMicros, metrics.Duplicates, metrics.Refusals,
+		metrics.DynamoDBRetries, metrics.Unavailable, metrics.Throttled, metrics.SlackLatency,
+		metrics.NotifierDeliveries, metrics.NotifierFailures} {
+		shown := slices.ContainsFunc(graphed, func(g string) bool { return strings.HasPrefix(g, "OrgCredit "+name+" ") }) ||
+			slices.ContainsFunc(expressions, func(e string) bool { return strings.Contains(e, `"`+name+`"`) })
+		if !shown {
+			t.Errorf("metric %s is not on the dashboard", name)
+		}
+	}
+
+	// The alarm widget shows every alarm.
+	var all []string
+	for id := range s.tmpl.ofType("AWS::CloudWatch::Alarm") {
+		all = append(all, "{{"+id+".Arn}}")
+	}
+	slices.Sort(all)
+	slices.Sort(alarmARNs)
+	if !slices.Equal(alarmARNs, all) {
+		t.Errorf("the alarm widget shows %v, want every alarm %v", alarmARNs, all)
 	}
 }
 
@@ -694,6 +877,17 @@ func TestOutputs(t *testing.T) {
 		}
 		if len(parts) == 0 || !strings.Contains(js(parts), apiRef) || !strings.HasSuffix(fmt.Sprint(parts[len(parts)-1]), path) {
 			t.Errorf("output %s = %s, want the API's URL ending in %s", name, js(out.Value), path)
+		}
+	}
+
+	dashRef := ref(s.id(t, "Dashboard"))
+	if name := s.tmpl.Outputs["DashboardName"].Value; !equalJSON(name, dashRef) {
+		t.Errorf("output DashboardName = %s, want %s", js(name), js(dashRef))
+	}
+	url := js(s.tmpl.Outputs["DashboardUrl"].Value)
+	for _, part := range []string{`"https://"`, `.console.aws.amazon.com/cloudwatch/home?region=`, `#dashboards/dashboard/`, js(dashRef)} {
+		if !strings.Contains(url, part) {
+			t.Errorf("output DashboardUrl = %s, want the console's link to the dashboard (missing %s)", url, part)
 		}
 	}
 }
@@ -763,15 +957,27 @@ func TestPrebuiltBinaries(t *testing.T) {
 	}
 }
 
-// TestSmallAccount synthesizes the stack the way a new account (Lambda
-// concurrency limit 10, nothing can be reserved) with prebuilt binaries
-// deploys it.
-func TestSmallAccount(t *testing.T) {
+// TestSmallAccountWithAlarmTopic synthesizes the stack the way a new
+// account (Lambda concurrency limit 10, nothing can be reserved) with an
+// operators' SNS topic and prebuilt binaries deploys it.
+func TestSmallAccountWithAlarmTopic(t *testing.T) {
+	const topic = "arn:aws:sns:us-east-1:123456789012:ops"
 	s := synthWith(t, t.TempDir(), map[string]any{
+		"alarmTopicArn":            topic,
 		"slackReservedConcurrency": "0",
 		"usageReservedConcurrency": "0",
 		"assetDir":                 assetDir,
 	}, false)
+
+	alarms := s.tmpl.ofType("AWS::CloudWatch::Alarm")
+	if len(alarms) != len(synth(t).tmpl.ofType("AWS::CloudWatch::Alarm")) {
+		t.Errorf("%d alarms with a topic, %d without", len(alarms), len(synth(t).tmpl.ofType("AWS::CloudWatch::Alarm")))
+	}
+	for id, a := range alarms {
+		if !equalJSON(a.Properties["AlarmActions"], []any{topic}) {
+			t.Errorf("alarm %s notifies %s, want [%s]", id, js(a.Properties["AlarmActions"]), topic)
+		}
+	}
 
 	for _, spec := range functions {
 		p := s.tmpl.Resources[s.id(t, spec.Name+"Function")].Properties
