@@ -94,7 +94,8 @@ func newGoBuilder(dir string, names []string) (*goBuilder, error) {
 	if err != nil {
 		return nil, err
 	}
-	gomod, version, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	// One line each; GOMOD's is empty (or os.DevNull) outside a module.
+	gomod, version, _ := strings.Cut(strings.TrimRight(string(out), "\n"), "\n")
 	if gomod == "" || gomod == os.DevNull {
 		return nil, fmt.Errorf("infra: %s is not inside the Go module that holds functions/; run the CDK app from the repository", dir)
 	}

@@ -122,6 +122,21 @@ func TestNoGo(t *testing.T) {
 	}
 }
 
+// TestNotInModule: run from outside the module, the app says so, whether
+// the go command reports no module as os.DevNull (module mode) or as
+// nothing (GO111MODULE=off).
+func TestNotInModule(t *testing.T) {
+	for _, mode := range []string{"on", "off"} {
+		t.Run("GO111MODULE="+mode, func(t *testing.T) {
+			t.Setenv("GO111MODULE", mode)
+			_, err := newGoBuilder(t.TempDir(), functionNames())
+			if err == nil || !strings.Contains(err.Error(), "is not inside the Go module") {
+				t.Errorf("newGoBuilder outside a module: error %v, want one saying so", err)
+			}
+		})
+	}
+}
+
 // TestTryBundle: the local bundling builds a linux/arm64 binary, and
 // answers true even when the build fails, so that the CDK never falls back
 // to Docker; the failure is recorded for NewStack.
