@@ -23,8 +23,9 @@ test: tools
 # package, except local (the local HTTP server, never deployed).
 FUNCTIONS := $(filter-out local,$(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go)))
 
-# DIST is where build puts dist/<fn>/bootstrap, the asset directory the CDK
-# app reads (cdk.json's assetDir context).
+# DIST is where build puts dist/<fn>/bootstrap. The CDK app deploys these
+# prebuilt binaries only when told to (`cdk deploy -c assetDir=dist`);
+# otherwise it builds each function itself into cdk.out/ (infra/build.go).
 DIST := dist
 
 # MAX_BOOTSTRAP_BYTES is the size budget of one function's binary.
@@ -33,7 +34,8 @@ MAX_BOOTSTRAP_BYTES := 15000000
 # build compiles each function for Lambda's provided.al2023 runtime on
 # arm64: static (no cgo), without the RPC shim that only the retired go1.x
 # runtime used, stripped, with reproducible paths. It fails on a binary over
-# the size budget.
+# the size budget. The CDK app's own build is the same (same flags, same
+# budget: TestMakeBuildMatchesBundler checks).
 build:
 	@rm -rf $(DIST)
 	@set -e; for fn in $(FUNCTIONS); do \
@@ -46,8 +48,9 @@ build:
 		fi; \
 	done
 
-# synth builds the functions and synthesizes the CloudFormation template
-# into cdk.out/ with the pinned CDK CLI, AWS Solutions checks included;
-# --strict fails on warnings too.
-synth: tools build
+# synth synthesizes the CloudFormation template into cdk.out/ with the
+# pinned CDK CLI, AWS Solutions checks included (--strict fails on warnings
+# too). The app builds the functions whose sources changed since the last
+# synth into cdk.out/ itself.
+synth: tools
 	CDK_DISABLE_CLI_TELEMETRY=true .tools/node_modules/.bin/cdk synth --quiet --strict --no-notices

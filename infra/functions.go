@@ -101,6 +101,15 @@ var functions = []function{
 	},
 }
 
+// functionNames are the deployed functions' names, in the order above.
+func functionNames() []string {
+	names := make([]string, len(functions))
+	for i, fn := range functions {
+		names[i] = fn.Name
+	}
+	return names
+}
+
 func concat(a, b []string) []string {
 	out := make([]string, 0, len(a)+len(b))
 	return append(append(out, a...), b...)

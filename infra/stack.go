@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
@@ -21,7 +19,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -34,9 +31,15 @@ import (
 type StackProps struct {
 	awscdk.StackProps
 
-	// AssetDir holds one folder per function with its bootstrap binary
-	// (`make build` writes dist/<fn>/bootstrap). Required.
+	// AssetDir, when set, holds one folder per function with a prebuilt
+	// bootstrap binary (`make build` writes dist/<fn>/bootstrap). When
+	// empty, the app builds each function itself with the go command when
+	// the CDK needs its asset.
 	AssetDir string
+
+	// ModuleDir is a directory of the Go module whose functions/<fn>
+	// packages are built; empty means the current directory.
+	ModuleDir string
 
 	// TransferTTL, when set (a Go duration such as "168h"), overrides how
 	// long a Billing transfer stays pending; passed as TRANSFER_TTL.
@@ -45,6 +48,16 @@ type StackProps struct {
 	// AlarmTopicARN, when set, is an existing SNS topic every alarm
 	// notifies. Without it the alarms are visible in CloudWatch only.
 	AlarmTopicARN string
+
+	// SlackReservedConcurrency is set aside for the slack function alone,
+	// so that no other function can leave Slack's requests without an
+	// instance; 0 reserves nothing.
+	SlackReservedConcurrency int
+
+	// UsageReservedConcurrency is the usage function's share and its
+	// ceiling, so that a flood of agent requests cannot take the
+	// account's whole concurrency; 0 reserves nothing and sets no ceiling.
+	UsageReservedConcurrency int
 }
 
 // Environment variables the functions read. The Slack credentials are never
@@ -61,16 +74,40 @@ const (
 const logRetention = awslogs.RetentionDays_ONE_MONTH
 
 // NewStack builds the whole deployment: the table, the functions, the HTTP
-// API, the Slack secret, the notifier's stream and schedule, and alarms.
-func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.Stack, error) {
-	if props == nil || props.AssetDir == "" {
-		return nil, errors.New("infra: StackProps.AssetDir is required (the folder `make build` writes, normally dist)")
+// API, the Slack secret, the notifier's stream and schedule, the dashboard
+// and alarms.
+func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscdk.Stack, err error) {
+	if props == nil {
+		return nil, errors.New("infra: NewStack needs StackProps")
 	}
-	for _, fn := range functions {
-		p := filepath.Join(props.AssetDir, fn.Name, "bootstrap")
-		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("infra: function %q has no binary at %s; run `make build` first (or set the assetDir context): %w", fn.Name, p, err)
+	if props.SlackReservedConcurrency < 0 || props.UsageReservedConcurrency < 0 {
+		return nil, errors.New("infra: reserved concurrency cannot be negative")
+	}
+	var builder *goBuilder
+	if props.AssetDir != "" {
+		if err := checkPrebuilt(props.AssetDir); err != nil {
+			return nil, err
 		}
+	} else {
+		dir := props.ModuleDir
+		if dir == "" {
+			dir = "."
+		}
+		if builder, err = newGoBuilder(dir, functionNames()); err != nil {
+			return nil, err
+		}
+		// A build that fails inside the CDK's bundling surfaces as a
+		// JavaScript error from the function's construct, which jsii
+		// raises as a panic; the build's own error says more.
+		defer func() {
+			if r := recover(); r != nil {
+				buildErr := builder.buildErr()
+				if buildErr == nil {
+					panic(r)
+				}
+				err = buildErr
+			}
+		}()
 	}
 
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
@@ -92,14 +129,25 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.
 			"They are rotated in Slack's app settings and stored again with put-secret-value."),
 	}}, nil)
 
+	reserved := map[string]int{
+		"slack": props.SlackReservedConcurrency,
+		"usage": props.UsageReservedConcurrency,
+	}
 	fns := make(map[string]awslambda.Function, len(functions))
 	for _, spec := range functions {
-		fns[spec.Name] = newFunction(stack, spec, props, table, slackSecret)
+		var code awslambda.Code
+		if builder != nil {
+			code = builder.code(spec.Name)
+		} else {
+			code = awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetDir, spec.Name)), nil)
+		}
+		fns[spec.Name] = newFunction(stack, spec, props, code, reserved[spec.Name], table, slackSecret)
 	}
 
 	api, stage := newAPI(stack, fns)
 	failures := newNotifierSources(stack, fns["notifier"], table)
-	newAlarms(stack, props.AlarmTopicARN, fns, api, failures)
+	alarms := newAlarms(stack, props.AlarmTopicARN, fns, api, failures)
+	dashboard := newDashboard(stack, fns, api, alarms)
 
 	url := stage.Url()
 	out := func(id, path, desc string) {
@@ -116,7 +164,35 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.
 		Value:       slackSecret.SecretArn(),
 		Description: jsii.String("Secret to fill with put-secret-value after installing the Slack app"),
 	})
+	awscdk.NewCfnOutput(stack, jsii.String("DashboardName"), &awscdk.CfnOutputProps{
+		Value:       dashboard.DashboardName(),
+		Description: jsii.String("CloudWatch dashboard of the service's metrics and alarms"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DashboardUrl"), &awscdk.CfnOutputProps{
+		Value: awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("https://"), awscdk.Aws_REGION(), jsii.String(".console.aws.amazon.com/cloudwatch/home?region="),
+			awscdk.Aws_REGION(), jsii.String("#dashboards/dashboard/"), dashboard.DashboardName(),
+		}),
+		Description: jsii.String("The dashboard in the CloudWatch console"),
+	})
 	return stack, nil
+}
+
+// checkPrebuilt checks that every function has a binary in dir, within the
+// size budget.
+func checkPrebuilt(dir string) error {
+	for _, fn := range functions {
+		p := filepath.Join(dir, fn.Name, "bootstrap")
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("infra: function %q has no binary at %s; run `make build` first, or leave out "+
+				"the assetDir context to let the app build the functions: %w", fn.Name, p, err)
+		}
+		if err := checkSize(fn.Name, p, fi.Size(), maxBootstrapBytes); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // newTable builds the single table from internal/dynamo's schema, so the
@@ -155,7 +231,8 @@ func newTable(stack awscdk.Stack) awsdynamodb.Table {
 
 // newFunction builds one Lambda with its own role, log group and the table
 // actions its spec lists, nothing more.
-func newFunction(stack awscdk.Stack, spec function, props *StackProps, table awsdynamodb.Table, slackSecret awssecretsmanager.Secret) awslambda.Function {
+func newFunction(stack awscdk.Stack, spec function, props *StackProps, code awslambda.Code, reserved int,
+	table awsdynamodb.Table, slackSecret awssecretsmanager.Secret) awslambda.Function {
 	id := func(suffix string) *string { return jsii.String(spec.Name + suffix) }
 
 	logs := awslogs.NewLogGroup(stack, id("Logs"), &awslogs.LogGroupProps{
@@ -179,17 +256,22 @@ func newFunction(stack awscdk.Stack, spec function, props *StackProps, table aws
 		env[EnvTransferTTL] = jsii.String(props.TransferTTL)
 	}
 
+	var reservedConcurrency *float64
+	if reserved > 0 {
+		reservedConcurrency = jsii.Number(reserved)
+	}
 	fn := awslambda.NewFunction(stack, id("Function"), &awslambda.FunctionProps{
-		Description:  jsii.String(spec.Description),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
-		Handler:      jsii.String("bootstrap"),
-		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetDir, spec.Name)), nil),
-		MemorySize:   jsii.Number(spec.MemoryMB),
-		Timeout:      awscdk.Duration_Seconds(jsii.Number(spec.Timeout.Seconds())),
-		Environment:  &env,
-		Role:         role,
-		LogGroup:     logs,
+		Description:                  jsii.String(spec.Description),
+		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:                 awslambda.Architecture_ARM_64(),
+		Handler:                      jsii.String("bootstrap"),
+		Code:                         code,
+		MemorySize:                   jsii.Number(spec.MemoryMB),
+		Timeout:                      awscdk.Duration_Seconds(jsii.Number(spec.Timeout.Seconds())),
+		Environment:                  &env,
+		Role:                         role,
+		LogGroup:                     logs,
+		ReservedConcurrentExecutions: reservedConcurrency,
 	})
 	// Grant on the function's role, after the function exists, so the
 	// statement lands in the role's one default policy.
@@ -223,6 +305,11 @@ func newAPI(stack awscdk.Stack, fns map[string]awslambda.Function) (awsapigatewa
 			destination: awsapigatewayv2.NewLogGroupLogDestination(accessLogs),
 			format:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
 		},
+		// Every route has a limit; the agent routes have their own below.
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(defaultRouteLimit.Rate),
+			BurstLimit: jsii.Number(defaultRouteLimit.Burst),
+		},
 	})
 
 	integration := func(name string) awsapigatewayv2integrations.HttpLambdaIntegration {
@@ -237,18 +324,28 @@ func newAPI(stack awscdk.Stack, fns map[string]awslambda.Function) (awsapigatewa
 	// and caches the answer for at most 60 s, so a revoked token stops
 	// working within a minute without an authorizer call per request.
 	usage := integration("usage")
-	for _, r := range []struct {
-		path   string
-		method awsapigatewayv2.HttpMethod
-	}{{"/v1/usage", awsapigatewayv2.HttpMethod_POST}, {"/v1/balance", awsapigatewayv2.HttpMethod_GET}} {
+	routeSettings := map[string]any{}
+	for _, r := range agentRoutes {
 		for _, route := range *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-			Path: jsii.String(r.path), Methods: &[]awsapigatewayv2.HttpMethod{r.method}, Integration: usage,
+			Path:        jsii.String(r.Path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
+			Integration: usage,
 		}) {
 			suppressAuthorization(route, "The usage function authenticates every request by its bearer "+
 				"token (stored only as SHA-256, looked up and cached for at most 60 s); an API Gateway "+
 				"authorizer would add a call per debit and could not scope the token to its organization.")
+			// API Gateway refuses route settings for a route it does not
+			// have yet, so the stage waits for the route.
+			stage.Node().AddDependency(route)
+		}
+		routeSettings[r.key()] = map[string]any{
+			"ThrottlingRateLimit":  r.Rate,
+			"ThrottlingBurstLimit": r.Burst,
 		}
 	}
+	// The L2 stage sets only the default route settings; per-route ones
+	// go on the CloudFormation resource.
+	stage.Node().DefaultChild().(awsapigatewayv2.CfnStage).SetRouteSettings(routeSettings)
 
 	// The admin API is for operators only: every route needs a SigV4
 	// signature from an IAM principal allowed execute-api:Invoke on it.
@@ -360,44 +457,6 @@ const (
 	notifierMaxRecordAgeHours = 6
 	expiryScheduleMinutes     = 5
 )
-
-// newAlarms raises an alarm on every failure an operator must look at.
-func newAlarms(stack awscdk.Stack, topicARN string, fns map[string]awslambda.Function, api awsapigatewayv2.HttpApi, failures awssqs.Queue) {
-	var action awscloudwatch.IAlarmAction
-	if topicARN != "" {
-		topic := awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(topicARN))
-		action = awscloudwatchactions.NewSnsAction(topic)
-	}
-	fiveMinutes := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5))}
-	alarm := func(id, desc string, metric awscloudwatch.IMetric, threshold float64, op awscloudwatch.ComparisonOperator) {
-		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
-			AlarmDescription:   jsii.String(desc),
-			Metric:             metric,
-			Threshold:          jsii.Number(threshold),
-			ComparisonOperator: op,
-			EvaluationPeriods:  jsii.Number(1),
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		if action != nil {
-			a.AddAlarmAction(action)
-		}
-	}
-	atLeast := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-	for _, spec := range functions {
-		fn := fns[spec.Name]
-		alarm(spec.Name+"Errors", "The "+spec.Name+" function failed (crash, timeout or returned error)",
-			fn.MetricErrors(fiveMinutes), 1, atLeast)
-		alarm(spec.Name+"Throttles", "The "+spec.Name+" function was throttled (account concurrency exhausted)",
-			fn.MetricThrottles(fiveMinutes), 1, atLeast)
-	}
-	alarm("NotifierFailuresVisible", "Stream records the notifier gave up on: alerts were not sent",
-		failures.MetricApproximateNumberOfMessagesVisible(fiveMinutes), 0,
-		awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD)
-	// A few 5xx are expected (503 with Retry-After when DynamoDB stays
-	// throttled); a burst means the service is failing agents.
-	alarm("Api5xx", "The HTTP API answered 5xx repeatedly",
-		api.MetricServerError(fiveMinutes), 5, atLeast)
-}
 
 // logicalID is the CloudFormation logical ID of a construct's resource, as
 // cdk-nag names it in IAM5 findings.

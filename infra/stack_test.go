@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 )
 
 // streamActions are what the DynamoDB event source mapping grants the
@@ -30,9 +32,13 @@ var streamActions = []string{
 	"dynamodb:ListStreams",
 }
 
-// assetDir holds placeholder bootstrap files, so that the stack synthesizes
-// without `make build`.
+// assetDir holds placeholder bootstrap files, for the stack built from
+// prebuilt binaries (-c assetDir=...).
 var assetDir string
+
+// sharedOutdir is the cloud assembly folder of the stack the tests share,
+// which lives as long as the tests: assertions synthesize into it again.
+var sharedOutdir string
 
 func TestMain(m *testing.M) {
 	code := func() int {
@@ -48,6 +54,11 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		assetDir = dir
+		if sharedOutdir, err = os.MkdirTemp("", "orgcredit-cdk-out-"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(sharedOutdir)
 		return m.Run()
 	}()
 	os.Exit(code)
@@ -90,6 +101,7 @@ func cdkContext(t *testing.T) map[string]any {
 
 // synthesized is the stack as main builds it, with cdk-nag applied.
 type synthesized struct {
+	app   awscdk.App
 	stack awscdk.Stack
 	tmpl  template
 }
@@ -99,16 +111,15 @@ var (
 	synthRes  *synthesized
 )
 
+// synth is the stack as `cdk synth` builds it from cdk.json, except that
+// the functions are not compiled: the CDK skips the bundling of stacks not
+// listed in this context key (the CLI sets it to the stacks it deploys),
+// and the asset hashes, computed from the sources, are the same.
+// TestCDKSynth checks that with the real CLI and real builds.
 func synth(t *testing.T) *synthesized {
 	t.Helper()
 	synthOnce.Do(func() {
-		app := awscdk.NewApp(&awscdk.AppProps{Context: toJSIIMap(cdkContext(t))})
-		stack, err := NewStack(app, stackName, &StackProps{AssetDir: assetDir})
-		if err != nil {
-			t.Fatalf("NewStack: %v", err)
-		}
-		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-		synthRes = &synthesized{stack: stack, tmpl: parseTemplate(t, assertions.Template_FromStack(stack, nil))}
+		synthRes = synthWith(t, sharedOutdir, map[string]any{}, true)
 	})
 	if synthRes == nil {
 		t.Fatal("stack did not synthesize (see the first failing test)")
@@ -116,7 +127,28 @@ func synth(t *testing.T) *synthesized {
 	return synthRes
 }
 
-func toJSIIMap(m map[string]any) *map[string]any { return &m }
+// synthWith synthesizes the stack into outdir with cdk.json's context and
+// more, with or without the AWS Solutions checks, without compiling the
+// functions.
+func synthWith(t *testing.T, outdir string, context map[string]any, nag bool) *synthesized {
+	t.Helper()
+	ctx := cdkContext(t)
+	ctx["aws:cdk:bundling-stacks"] = []any{}
+	maps.Copy(ctx, context)
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
+	props, err := propsFromContext(app)
+	if err != nil {
+		t.Fatalf("propsFromContext: %v", err)
+	}
+	stack, err := NewStack(app, stackName, props)
+	if err != nil {
+		t.Fatalf("NewStack: %v", err)
+	}
+	if nag {
+		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	}
+	return &synthesized{app: app, stack: stack, tmpl: parseTemplate(t, assertions.Template_FromStack(stack, nil))}
+}
 
 // template is the synthesized CloudFormation template as plain Go values,
 // so that failures print as Go diffs rather than jsii panics.
@@ -131,6 +163,7 @@ type resource struct {
 	Type       string         `json:"Type"`
 	Properties map[string]any `json:"Properties"`
 	Metadata   map[string]any `json:"Metadata"`
+	DependsOn  []string       `json:"DependsOn"`
 }
 
 func parseTemplate(t *testing.T, tmpl assertions.Template) template {
@@ -295,6 +328,21 @@ func TestFunctions(t *testing.T) {
 				t.Errorf("environment = %s, want %s", js(gotEnv), js(wantEnv))
 			}
 		})
+	}
+
+	// Each function has its own code asset (the same hash would deploy
+	// one binary for all of them).
+	assets := map[string]string{}
+	for _, spec := range functions {
+		code, _ := s.tmpl.Resources[s.id(t, spec.Name+"Function")].Properties["Code"].(map[string]any)
+		key, _ := code["S3Key"].(string)
+		if !strings.HasSuffix(key, ".zip") {
+			t.Errorf("%s: code %s, want a zipped asset", spec.Name, js(code))
+		}
+		if other, ok := assets[key]; ok {
+			t.Errorf("%s and %s share the code asset %s", other, spec.Name, key)
+		}
+		assets[key] = spec.Name
 	}
 
 	// Every log group, the functions' and the API's, expires.
@@ -478,6 +526,7 @@ func TestRoutes(t *testing.T) {
 	}
 	want := map[string]route{
 		"POST /v1/usage":           {"usage", "NONE"},
+		"POST /v1/usage/batch":     {"usage", "NONE"},
 		"GET /v1/balance":          {"usage", "NONE"},
 		"ANY /admin/{proxy+}":      {"admin", "AWS_IAM"},
 		"POST /slack/commands":     {"slack", "NONE"},
@@ -591,36 +640,218 @@ func TestNotifierSources(t *testing.T) {
 	}
 }
 
+// alarm is what decides when an alarm fires.
+type alarm struct {
+	namespace, metric, dimensions, statistic string
+	period, threshold                        float64
+	op                                       string
+}
+
+func alarms(tm template) map[string]alarm {
+	out := map[string]alarm{}
+	for id, a := range tm.ofType("AWS::CloudWatch::Alarm") {
+		p := a.Properties
+		stat, _ := p["Statistic"].(string)
+		if stat == "" {
+			stat, _ = p["ExtendedStatistic"].(string)
+		}
+		period, _ := p["Period"].(float64)
+		threshold, _ := p["Threshold"].(float64)
+		out[id] = alarm{fmt.Sprint(p["Namespace"]), fmt.Sprint(p["MetricName"]), js(p["Dimensions"]), stat,
+			period, threshold, fmt.Sprint(p["ComparisonOperator"])}
+	}
+	return out
+}
+
 func TestAlarms(t *testing.T) {
 	s := synth(t)
-	type alarm struct {
-		metric, dimension string
-		threshold         float64
-		op                string
+	dim := func(kv ...any) string {
+		var ds []any
+		for i := 0; i < len(kv); i += 2 {
+			ds = append(ds, map[string]any{"Name": kv[i], "Value": kv[i+1]})
+		}
+		return js(ds)
 	}
-	var got []alarm
-	for _, a := range s.tmpl.ofType("AWS::CloudWatch::Alarm") {
-		p := a.Properties
-		got = append(got, alarm{fmt.Sprint(p["MetricName"]), js(p["Dimensions"]), p["Threshold"].(float64), fmt.Sprint(p["ComparisonOperator"])})
-	}
-	dim := func(name string, v any) string { return js([]any{map[string]any{"Name": name, "Value": v}}) }
+	const atLeast, over = "GreaterThanOrEqualToThreshold", "GreaterThanThreshold"
+	fiveMinutes := period.Seconds()
 	want := []alarm{
-		{"ApproximateNumberOfMessagesVisible", dim("QueueName", getAtt(s.id(t, "NotifierFailures"), "QueueName")), 0, "GreaterThanThreshold"},
-		{"5xx", dim("ApiId", ref(s.id(t, "Api"))), 5, "GreaterThanOrEqualToThreshold"},
+		{"AWS/SQS", "ApproximateNumberOfMessagesVisible", dim("QueueName", getAtt(s.id(t, "NotifierFailures"), "QueueName")), "Maximum", fiveMinutes, 0, over},
+		{"AWS/ApiGateway", "5xx", dim("ApiId", ref(s.id(t, "Api"))), "Sum", fiveMinutes, 5, atLeast},
+		// What an operator must act on from the functions' own metrics:
+		// 503s, Slack messages not sent, a notifier behind its stream.
+		{"OrgCredit", "Unavailable", dim("Function", "usage"), "Sum", fiveMinutes, 1, atLeast},
+		{"OrgCredit", "Unavailable", dim("Function", "admin"), "Sum", fiveMinutes, 1, atLeast},
+		{"OrgCredit", "Unavailable", dim("Function", "slack"), "Sum", fiveMinutes, 1, atLeast},
+		{"OrgCredit", "NotifierFailures", dim("Function", "notifier"), "Sum", 900, 3, atLeast},
+		{"AWS/Lambda", "IteratorAge", dim("FunctionName", ref(s.id(t, "notifierFunction"))), "Maximum", fiveMinutes, 900_000, atLeast},
 	}
 	for _, fn := range functions {
 		d := dim("FunctionName", ref(s.id(t, fn.Name+"Function")))
 		want = append(want,
-			alarm{"Errors", d, 1, "GreaterThanOrEqualToThreshold"},
-			alarm{"Throttles", d, 1, "GreaterThanOrEqualToThreshold"})
+			alarm{"AWS/Lambda", "Errors", d, "Sum", fiveMinutes, 1, atLeast},
+			alarm{"AWS/Lambda", "Throttles", d, "Sum", fiveMinutes, 1, atLeast})
 	}
+	got := slices.Collect(maps.Values(alarms(s.tmpl)))
 	for _, w := range want {
 		if !slices.Contains(got, w) {
 			t.Errorf("missing alarm %+v", w)
 		}
 	}
-	if len(got) != len(want) {
-		t.Errorf("%d alarms, want %d", len(got), len(want))
+	for _, g := range got {
+		if !slices.Contains(want, g) {
+			t.Errorf("unexpected alarm %+v", g)
+		}
+	}
+
+	for id, a := range s.tmpl.ofType("AWS::CloudWatch::Alarm") {
+		p := a.Properties
+		if p["EvaluationPeriods"] != float64(1) || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("alarm %s fires on %v periods, missing data %v; want 1 period, missing data not breaching",
+				id, p["EvaluationPeriods"], p["TreatMissingData"])
+		}
+		// Without alarmTopicArn, alarms notify nobody
+		// (TestSmallAccountWithAlarmTopic has the topic).
+		if p["AlarmActions"] != nil {
+			t.Errorf("alarm %s has actions %s without an alarm topic", id, js(p["AlarmActions"]))
+		}
+	}
+}
+
+// TestMetricNames keeps the Function dimension the functions emit equal to
+// the deployed functions' names, which the dashboard and alarms use.
+func TestMetricNames(t *testing.T) {
+	deployed := functionNames()
+	emitted := []string{metrics.FunctionUsage, metrics.FunctionAdmin, metrics.FunctionSlack, metrics.FunctionNotifier}
+	slices.Sort(deployed)
+	slices.Sort(emitted)
+	if !slices.Equal(deployed, emitted) {
+		t.Errorf("deployed functions %v, but metrics name the functions %v", deployed, emitted)
+	}
+}
+
+// dashboardBody renders the dashboard's body, a join of JSON text and
+// CloudFormation references, as JSON with each reference written as
+// {{Ref:id}} or {{id.Attribute}}.
+func dashboardBody(t *testing.T, body any) map[string]any {
+	t.Helper()
+	var text strings.Builder
+	join, _ := body.(map[string]any)["Fn::Join"].([]any)
+	if len(join) != 2 {
+		t.Fatalf("dashboard body = %s, want an Fn::Join", js(body))
+	}
+	for _, part := range join[1].([]any) {
+		switch p := part.(type) {
+		case string:
+			text.WriteString(p)
+		case map[string]any:
+			if id, ok := p["Ref"]; ok {
+				fmt.Fprintf(&text, "{{Ref:%v}}", id)
+			} else if att, ok := p["Fn::GetAtt"].([]any); ok && len(att) == 2 {
+				fmt.Fprintf(&text, "{{%v.%v}}", att[0], att[1])
+			} else {
+				t.Fatalf("dashboard body: unexpected part %s", js(p))
+			}
+		}
+	}
+	var out map[string]any
+	if err := json.Unmarshal([]byte(text.String()), &out); err != nil {
+		t.Fatalf("dashboard body is not JSON: %v\n%s", err, text.String())
+	}
+	return out
+}
+
+func TestDashboard(t *testing.T) {
+	s := synth(t)
+	_, dash := s.tmpl.only(t, "AWS::CloudWatch::Dashboard")
+	if dash.Properties["DashboardName"] != stackName {
+		t.Errorf("dashboard name = %v, want the stack's, %s", dash.Properties["DashboardName"], stackName)
+	}
+	body := dashboardBody(t, dash.Properties["DashboardBody"])
+
+	// Every graphed metric as "namespace metric dim=value ... stat", and
+	// every expression; the alarms of the alarm widget.
+	var graphed, expressions, alarmARNs []string
+	for _, w := range body["widgets"].([]any) {
+		props := w.(map[string]any)["properties"].(map[string]any)
+		as, _ := props["alarms"].([]any)
+		for _, a := range as {
+			alarmARNs = append(alarmARNs, a.(string))
+		}
+		ms, _ := props["metrics"].([]any)
+		for _, m := range ms {
+			row := m.([]any)
+			opts, _ := row[len(row)-1].(map[string]any)
+			if e, ok := opts["expression"]; ok {
+				expressions = append(expressions, e.(string))
+				continue
+			}
+			parts := []string{row[0].(string), row[1].(string)}
+			for i := 2; i+1 < len(row)-1; i += 2 {
+				parts = append(parts, fmt.Sprintf("%v=%v", row[i], row[i+1]))
+			}
+			graphed = append(graphed, strings.Join(append(parts, fmt.Sprint(opts["stat"])), " "))
+		}
+	}
+
+	fnRef := func(name string) string { return "{{Ref:" + s.id(t, name+"Function") + "}}" }
+	want := []string{
+		"OrgCredit Debits Function=usage Sum",
+		"OrgCredit DebitedMicros Function=usage Sum",
+		"OrgCredit Duplicates Function=usage Sum",
+		"OrgCredit Throttled Function=usage Sum",
+		"OrgCredit NotifierDeliveries Function=notifier Sum",
+		"OrgCredit NotifierFailures Function=notifier Sum",
+		"AWS/Lambda IteratorAge FunctionName=" + fnRef("notifier") + " Maximum",
+	}
+	for _, fn := range unavailableFunctions {
+		want = append(want, "OrgCredit Unavailable Function="+fn+" Sum")
+	}
+	for _, kind := range []string{metrics.KindCommand, metrics.KindInteraction, metrics.KindEvent} {
+		for _, stat := range []string{"p50", "p99"} {
+			want = append(want, "OrgCredit SlackLatency Function=slack Kind="+kind+" "+stat)
+		}
+	}
+	for _, fn := range functions {
+		want = append(want,
+			"OrgCredit DynamoDBRetries Function="+fn.Name+" Sum",
+			"AWS/Lambda Errors FunctionName="+fnRef(fn.Name)+" Sum",
+			"AWS/Lambda Throttles FunctionName="+fnRef(fn.Name)+" Sum")
+	}
+	for _, w := range want {
+		if !slices.Contains(graphed, w) {
+			t.Errorf("the dashboard does not graph %s", w)
+		}
+	}
+
+	// Refusals by rule: a search, since the rules are the domain's.
+	refusals := slices.ContainsFunc(expressions, func(e string) bool {
+		return strings.HasPrefix(e, "SEARCH(") && strings.Contains(e, "{OrgCredit,Function,Rule}") &&
+			strings.Contains(e, `MetricName="Refusals"`)
+	})
+	if !refusals {
+		t.Errorf("no search for refusals by rule among the expressions %q", expressions)
+	}
+
+	// Every metric the functions emit is on the dashboard.
+	for _, name := range []string{metrics.Debits, metrics.DebitedMicros, metrics.Duplicates, metrics.Refusals,
+		metrics.DynamoDBRetries, metrics.Unavailable, metrics.Throttled, metrics.SlackLatency,
+		metrics.NotifierDeliveries, metrics.NotifierFailures} {
+		shown := slices.ContainsFunc(graphed, func(g string) bool { return strings.HasPrefix(g, "OrgCredit "+name+" ") }) ||
+			slices.ContainsFunc(expressions, func(e string) bool { return strings.Contains(e, `"`+name+`"`) })
+		if !shown {
+			t.Errorf("metric %s is not on the dashboard", name)
+		}
+	}
+
+	// The alarm widget shows every alarm.
+	var all []string
+	for id := range s.tmpl.ofType("AWS::CloudWatch::Alarm") {
+		all = append(all, "{{"+id+".Arn}}")
+	}
+	slices.Sort(all)
+	slices.Sort(alarmARNs)
+	if !slices.Equal(alarmARNs, all) {
+		t.Errorf("the alarm widget shows %v, want every alarm %v", alarmARNs, all)
 	}
 }
 
@@ -646,6 +877,17 @@ func TestOutputs(t *testing.T) {
 		}
 		if len(parts) == 0 || !strings.Contains(js(parts), apiRef) || !strings.HasSuffix(fmt.Sprint(parts[len(parts)-1]), path) {
 			t.Errorf("output %s = %s, want the API's URL ending in %s", name, js(out.Value), path)
+		}
+	}
+
+	dashRef := ref(s.id(t, "Dashboard"))
+	if name := s.tmpl.Outputs["DashboardName"].Value; !equalJSON(name, dashRef) {
+		t.Errorf("output DashboardName = %s, want %s", js(name), js(dashRef))
+	}
+	url := js(s.tmpl.Outputs["DashboardUrl"].Value)
+	for _, part := range []string{`"https://"`, `.console.aws.amazon.com/cloudwatch/home?region=`, `#dashboards/dashboard/`, js(dashRef)} {
+		if !strings.Contains(url, part) {
+			t.Errorf("output DashboardUrl = %s, want the console's link to the dashboard (missing %s)", url, part)
 		}
 	}
 }
@@ -689,12 +931,21 @@ func TestAwsSolutionsChecks(t *testing.T) {
 	}
 }
 
-func TestNewStackNeedsBinaries(t *testing.T) {
+// TestPrebuiltBinaries covers -c assetDir=<dir>: the binaries must be
+// there, within the size budget.
+func TestPrebuiltBinaries(t *testing.T) {
+	oversized := t.TempDir()
+	if err := writePlaceholders(oversized); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(oversized, "slack", "bootstrap"), maxBootstrapBytes+1); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, dir, wantErr string
 	}{
-		{"no asset dir", "", "AssetDir is required"},
 		{"asset dir without binaries", t.TempDir(), "run `make build` first"},
+		{"binary over the budget", oversized, "over the budget of 15000000 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -703,5 +954,143 @@ func TestNewStackNeedsBinaries(t *testing.T) {
 				t.Errorf("NewStack(AssetDir %q) error = %v, want one containing %q", tt.dir, err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestSmallAccountWithAlarmTopic synthesizes the stack the way a new
+// account (Lambda concurrency limit 10, nothing can be reserved) with an
+// operators' SNS topic and prebuilt binaries deploys it.
+func TestSmallAccountWithAlarmTopic(t *testing.T) {
+	const topic = "arn:aws:sns:us-east-1:123456789012:ops"
+	s := synthWith(t, t.TempDir(), map[string]any{
+		"alarmTopicArn":            topic,
+		"slackReservedConcurrency": "0",
+		"usageReservedConcurrency": "0",
+		"assetDir":                 assetDir,
+	}, false)
+
+	alarms := s.tmpl.ofType("AWS::CloudWatch::Alarm")
+	if len(alarms) != len(synth(t).tmpl.ofType("AWS::CloudWatch::Alarm")) {
+		t.Errorf("%d alarms with a topic, %d without", len(alarms), len(synth(t).tmpl.ofType("AWS::CloudWatch::Alarm")))
+	}
+	for id, a := range alarms {
+		if !equalJSON(a.Properties["AlarmActions"], []any{topic}) {
+			t.Errorf("alarm %s notifies %s, want [%s]", id, js(a.Properties["AlarmActions"]), topic)
+		}
+	}
+
+	for _, spec := range functions {
+		p := s.tmpl.Resources[s.id(t, spec.Name+"Function")].Properties
+		if r, ok := p["ReservedConcurrentExecutions"]; ok {
+			t.Errorf("%s reserves %v with reserved concurrency 0", spec.Name, r)
+		}
+		// The deployed code is the prebuilt binary, as the CDK staged it.
+		key, _ := p["Code"].(map[string]any)["S3Key"].(string)
+		staged := filepath.Join(*s.app.Outdir(), "asset."+strings.TrimSuffix(key, ".zip"), "bootstrap")
+		got, err := os.ReadFile(staged)
+		if err != nil || string(got) != "placeholder for "+spec.Name {
+			t.Errorf("%s: staged %s = %q, %v; want the prebuilt placeholder", spec.Name, staged, got, err)
+		}
+	}
+}
+
+func TestReservedConcurrency(t *testing.T) {
+	s := synth(t)
+	want := map[string]any{
+		"slack": float64(defaultSlackReservedConcurrency),
+		"usage": float64(defaultUsageReservedConcurrency),
+	}
+	for _, spec := range functions {
+		got := s.tmpl.Resources[s.id(t, spec.Name+"Function")].Properties["ReservedConcurrentExecutions"]
+		if !equalJSON(got, want[spec.Name]) {
+			t.Errorf("%s ReservedConcurrentExecutions = %v, want %v", spec.Name, got, want[spec.Name])
+		}
+	}
+}
+
+func TestThrottling(t *testing.T) {
+	s := synth(t)
+	_, stage := s.tmpl.only(t, "AWS::ApiGatewayV2::Stage")
+	limit := func(r routeLimit) map[string]any {
+		return map[string]any{"ThrottlingBurstLimit": r.Burst, "ThrottlingRateLimit": r.Rate}
+	}
+	if got := stage.Properties["DefaultRouteSettings"]; !equalJSON(got, limit(defaultRouteLimit)) {
+		t.Errorf("stage DefaultRouteSettings = %s, want %s", js(got), js(limit(defaultRouteLimit)))
+	}
+
+	// The agent routes have their own limits.
+	want := map[string]any{
+		"POST /v1/usage":       limit(agentRoutes[0]),
+		"POST /v1/usage/batch": limit(agentRoutes[1]),
+		"GET /v1/balance":      limit(agentRoutes[2]),
+	}
+	if got := stage.Properties["RouteSettings"]; !equalJSON(got, want) {
+		t.Errorf("stage RouteSettings = %s, want %s", js(got), js(want))
+	}
+
+	// API Gateway refuses settings for a route it does not have yet: the
+	// stage must be created after each route it names.
+	routes := map[string]string{}
+	for id, r := range s.tmpl.ofType("AWS::ApiGatewayV2::Route") {
+		routes[fmt.Sprint(r.Properties["RouteKey"])] = id
+	}
+	for key := range want {
+		id, ok := routes[key]
+		if !ok {
+			t.Errorf("route settings for %q, a route the API does not have", key)
+		} else if !slices.Contains(stage.DependsOn, id) {
+			t.Errorf("the stage does not depend on route %q (%s): DependsOn %v", key, id, stage.DependsOn)
+		}
+	}
+}
+
+// TestCapacitySizing keeps the limits consistent with each other, as
+// infra/README.md sizes them.
+func TestCapacitySizing(t *testing.T) {
+	var need float64
+	for _, r := range agentRoutes {
+		if r.Rate <= 0 || r.Burst < r.Rate || r.Duration <= 0 {
+			t.Errorf("%s: rate %v, burst %v, duration %v; want a positive rate, a burst at least the rate, and the expected duration",
+				r.key(), r.Rate, r.Burst, r.Duration)
+		}
+		need += r.Rate * r.Duration.Seconds()
+	}
+	// API Gateway's 429 must come before Lambda's throttling, which agents
+	// would see as a 500.
+	if need*concurrencyHeadroom > defaultUsageReservedConcurrency {
+		t.Errorf("the agent routes need %.0f concurrent instances at their limits, %dx that is over the usage function's ceiling of %d",
+			need, concurrencyHeadroom, defaultUsageReservedConcurrency)
+	}
+	// Lambda keeps 100 of an account's concurrency unreserved; the
+	// default account limit is 1,000.
+	if reserved := defaultSlackReservedConcurrency + defaultUsageReservedConcurrency; reserved > 1000-100 {
+		t.Errorf("the defaults reserve %d, more than an account of 1,000 can reserve (900)", reserved)
+	}
+}
+
+func TestContextCount(t *testing.T) {
+	tests := []struct {
+		value   any
+		want    int
+		wantErr bool
+	}{
+		{nil, 7, false},
+		{"25", 25, false},
+		{"0", 0, false},
+		{float64(30), 30, false},
+		{"-1", 0, true},
+		{"ten", 0, true},
+		{2.5, 0, true},
+		{true, 0, true},
+	}
+	for _, tt := range tests {
+		ctx := map[string]any{}
+		if tt.value != nil {
+			ctx["n"] = tt.value
+		}
+		got, err := contextCount(awscdk.NewApp(&awscdk.AppProps{Context: &ctx}), "n", 7)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("contextCount(%#v) = %d, %v; want %d, error %v", tt.value, got, err, tt.want, tt.wantErr)
+		}
 	}
 }
