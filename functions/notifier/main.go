@@ -53,7 +53,7 @@ func main() {
 	if u := os.Getenv("SLACK_API_URL"); u != "" {
 		opts = append(opts, slack.OptionAPIURL(u))
 	}
-	app := slackapp.New(slackapp.Config{Store: store, Slack: slack.New(creds.BotToken, opts...), Logger: log})
+	app := slackapp.New(slackapp.Config{Store: store, Workspaces: slackapp.OneWorkspace(slack.New(creds.BotToken, opts...)), Logger: log})
 	n := notify.New(store, app, notify.WithLogger(log))
 	lambda.Start(n.Handle)
 }

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
 )
@@ -67,8 +66,10 @@ type Store interface {
 
 // Config wires the app.
 type Config struct {
-	Store         Store
-	Slack         *slack.Client
+	Store Store
+	// Workspaces gives the Slack client of each workspace (OneWorkspace
+	// for a single bot token).
+	Workspaces    Workspaces
 	SigningSecret string
 	// Now is the clock for the signature window and the budget period.
 	// slack-go's verifier also checks the window against the wall clock,
@@ -83,12 +84,12 @@ type Config struct {
 
 // App answers Slack's requests.
 type App struct {
-	store  Store
-	slack  *slack.Client
-	secret string
-	now    func() time.Time
-	log    *slog.Logger
-	budget time.Duration
+	store      Store
+	workspaces Workspaces
+	secret     string
+	now        func() time.Time
+	log        *slog.Logger
+	budget     time.Duration
 }
 
 // defaultBudget leaves half a second of Slack's 3 s for the network.
@@ -96,7 +97,7 @@ const defaultBudget = 2500 * time.Millisecond
 
 // New makes the app.
 func New(cfg Config) *App {
-	a := &App{store: cfg.Store, slack: cfg.Slack, secret: cfg.SigningSecret, now: cfg.Now, log: cfg.Logger, budget: cfg.Budget}
+	a := &App{store: cfg.Store, workspaces: cfg.Workspaces, secret: cfg.SigningSecret, now: cfg.Now, log: cfg.Logger, budget: cfg.Budget}
 	if a.budget <= 0 {
 		a.budget = defaultBudget
 	}

@@ -26,6 +26,18 @@ func (a *App) handleEvent(ctx context.Context, body []byte) events.APIGatewayV2H
 		}
 		return jsonResponse(map[string]string{"challenge": ch.Challenge})
 	case slackevents.CallbackEvent:
+		switch inner := ev.InnerEvent.Data.(type) {
+		case *slackevents.AppUninstalledEvent:
+			a.uninstall(ctx, ev.TeamID, "app_uninstalled")
+			return ack()
+		case *slackevents.TokensRevokedEvent:
+			// Only revoked bot tokens end the installation; a user's token
+			// is not one the app uses.
+			if len(inner.Tokens.Bot) > 0 {
+				a.uninstall(ctx, ev.TeamID, "tokens_revoked")
+			}
+			return ack()
+		}
 		if home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok && (home.Tab == "" || home.Tab == "home") {
 			preferred := ""
 			if home.View != nil {
@@ -37,4 +49,19 @@ func (a *App) handleEvent(ctx context.Context, body []byte) events.APIGatewayV2H
 		}
 	}
 	return ack()
+}
+
+// uninstall forgets a workspace's installation, so nothing is sent there
+// until the app is installed again.
+func (a *App) uninstall(ctx context.Context, teamID, why string) {
+	u, ok := a.workspaces.(Uninstaller)
+	if !ok {
+		a.log.InfoContext(ctx, "slack: "+why+" for a workspace this configuration does not keep installations of", "team", teamID)
+		return
+	}
+	if err := u.Uninstall(ctx, teamID); err != nil {
+		a.log.ErrorContext(ctx, "slack: forget the installation", "team", teamID, "event", why, "err", err)
+		return
+	}
+	a.log.InfoContext(ctx, "slack: installation removed", "team", teamID, "event", why)
 }

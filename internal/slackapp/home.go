@@ -53,7 +53,7 @@ func (a *App) publishHome(ctx context.Context, teamID, slackUserID, orgID string
 		view.Blocks.BlockSet = blocks
 		view.PrivateMetadata = m.Org.ID
 	}
-	if _, err := a.slack.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: slackUserID, View: view}); err != nil {
+	if _, err := a.client(ctx).PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: slackUserID, View: view}); err != nil {
 		return fmt.Errorf("views.publish: %w", err)
 	}
 	return nil

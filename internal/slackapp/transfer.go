@@ -54,7 +54,7 @@ func (a *App) cmdTransfer(ctx context.Context, c cmdCtx, m domain.Membership) ev
 	if len(recipients) == 0 {
 		return ephemeral(fmt.Sprintf("No member of *%s* can receive Billing: it goes to an active member other than you who has a Slack account here. Ask an operator to add them first.", escape(m.Org.Name)))
 	}
-	if _, err := a.slack.OpenViewContext(ctx, c.cmd.TriggerID, transferModal(m.Org, recipients)); err != nil {
+	if _, err := a.client(ctx).OpenViewContext(ctx, c.cmd.TriggerID, transferModal(m.Org, recipients)); err != nil {
 		a.log.ErrorContext(ctx, "views.open", "err", err)
 		return ephemeral("Slack did not open the transfer dialog (" + escape(err.Error()) + "). Nothing was changed; please run `/billing transfer` again.")
 	}
@@ -165,7 +165,7 @@ func (a *App) submitTransfer(ctx context.Context, ic slack.InteractionCallback) 
 		defer cancel()
 		for _, msg := range sent {
 			text := "This Billing transfer request was withdrawn because Slack did not deliver it completely. Nothing changed."
-			if _, _, _, uerr := a.slack.UpdateMessageContext(ctx, msg.Channel, msg.TS,
+			if _, _, _, uerr := a.client(ctx).UpdateMessageContext(ctx, msg.Channel, msg.TS,
 				slack.MsgOptionText(text, false), slack.MsgOptionBlocks(section(text))); uerr != nil {
 				a.log.ErrorContext(ctx, "withdraw posted message", "err", uerr)
 			}
@@ -227,7 +227,7 @@ func (a *App) post(ctx context.Context, slackUserID, channel, text string, block
 		if slackUserID == "" {
 			return domain.Message{}, errors.New("the member has no Slack account")
 		}
-		ch, _, _, err := a.slack.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{slackUserID}, ReturnIM: true})
+		ch, _, _, err := a.client(ctx).OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{slackUserID}, ReturnIM: true})
 		if err != nil {
 			return domain.Message{}, fmt.Errorf("conversations.open: %w", err)
 		}
@@ -237,7 +237,7 @@ func (a *App) post(ctx context.Context, slackUserID, channel, text string, block
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
-	ch, ts, err := a.slack.PostMessageContext(ctx, channel, opts...)
+	ch, ts, err := a.client(ctx).PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		return domain.Message{}, fmt.Errorf("chat.postMessage: %w", err)
 	}
@@ -337,7 +337,7 @@ func (a *App) transferClick(ctx context.Context, ic slack.InteractionCallback, a
 	// request that is still pending.
 	clicked := domain.Message{Channel: ic.Channel.ID, TS: ic.Container.MessageTs}
 	if clicked.Channel != "" && clicked.TS != "" && (clicked == closed.RecipientMessage || clicked == closed.InitiatorMessage) {
-		if _, _, _, err := a.slack.UpdateMessageContext(ctx, ic.Channel.ID, ic.Container.MessageTs,
+		if _, _, _, err := a.client(ctx).UpdateMessageContext(ctx, ic.Channel.ID, ic.Container.MessageTs,
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(section(text))); err != nil {
 			a.log.ErrorContext(ctx, "rewrite clicked message", "err", err)
 		}
@@ -402,7 +402,7 @@ func (a *App) ephemeralTo(ctx context.Context, ic slack.InteractionCallback, tex
 		a.log.InfoContext(ctx, "no channel for an ephemeral answer", "user", ic.User.ID, "text", text)
 		return
 	}
-	if _, err := a.slack.PostEphemeralContext(ctx, ic.Channel.ID, ic.User.ID, slack.MsgOptionText(text, false)); err != nil {
+	if _, err := a.client(ctx).PostEphemeralContext(ctx, ic.Channel.ID, ic.User.ID, slack.MsgOptionText(text, false)); err != nil {
 		a.log.ErrorContext(ctx, "chat.postEphemeral", "err", err)
 	}
 }
@@ -482,7 +482,7 @@ func (a *App) announce(ctx context.Context, org domain.Org, t domain.Transfer) e
 		if msg.Channel == "" || msg.TS == "" {
 			continue
 		}
-		if _, _, _, err := a.slack.UpdateMessageContext(ctx, msg.Channel, msg.TS,
+		if _, _, _, err := a.client(ctx).UpdateMessageContext(ctx, msg.Channel, msg.TS,
 			slack.MsgOptionText(text, false), slack.MsgOptionBlocks(section(text))); err != nil {
 			errs = append(errs, fmt.Errorf("chat.update: %w", err))
 		}

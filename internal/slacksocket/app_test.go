@@ -48,7 +48,7 @@ func TestWorkedExampleOverSocketMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	web := slacktestx.New(t)
-	app := slackapp.New(slackapp.Config{Store: store, Slack: web.Client(), SigningSecret: signingSecret})
+	app := slackapp.New(slackapp.Config{Store: store, Workspaces: slackapp.OneWorkspace(web.Client()), SigningSecret: signingSecret})
 	rec := &recorder{app: app, got: make(chan served, 20)}
 
 	f := newFakeSlack(t)
