@@ -208,7 +208,7 @@ func slackApp(store *dynamo.Store, cfg config) *slackapp.App {
 	opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second}))
 	return slackapp.New(slackapp.Config{
 		Store:         store,
-		Workspaces:         slackapp.OneWorkspace(slack.New(cfg.SlackBotToken, opts...)),
+		Workspaces:    slackapp.OneWorkspace(slack.New(cfg.SlackBotToken, opts...)),
 		SigningSecret: cfg.SlackSigningSecret,
 		Logger:        slog.Default(),
 	})

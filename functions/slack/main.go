@@ -48,7 +48,7 @@ func main() {
 	}
 	app := slackapp.New(slackapp.Config{
 		Store:         store,
-		Workspaces:         slackapp.OneWorkspace(slack.New(creds.BotToken, opts...)),
+		Workspaces:    slackapp.OneWorkspace(slack.New(creds.BotToken, opts...)),
 		SigningSecret: creds.SigningSecret,
 		Logger:        log,
 	})

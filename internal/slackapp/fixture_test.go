@@ -71,7 +71,7 @@ func newFixtureOn(t testing.TB, b dynamotest.Backend) *fixture {
 	}
 	f.app = slackapp.New(slackapp.Config{
 		Store:         f.store,
-		Workspaces:         slackapp.OneWorkspace(f.slack.Client()),
+		Workspaces:    slackapp.OneWorkspace(f.slack.Client()),
 		SigningSecret: testSecret,
 		Now:           time.Now,
 	})

@@ -62,8 +62,8 @@ func TestMarkupTheAppMeans(t *testing.T) {
 	}{
 		{Mention("U0DINA"), "<@U0DINA>"},
 		{Mention("W0ENT"), "<@W0ENT>"},
-		{Mention("u0dina"), "u0dina"},        // not a Slack user id: plain text
-		{Mention("U0DINA|x"), "U0DINA|x"},    // cannot add a label
+		{Mention("u0dina"), "u0dina"},     // not a Slack user id: plain text
+		{Mention("U0DINA|x"), "U0DINA|x"}, // cannot add a label
 		{Mention("U0DINA><!here"), "U0DINA&gt;&lt;!here"},
 		{Link("https://billing.example.com/a?b=c", "Add credit"), "<https://billing.example.com/a?b=c|Add credit>"},
 		{Link("https://billing.example.com", "a|b"), "<https://billing.example.com|a¦b>"},
