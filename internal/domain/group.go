@@ -100,3 +100,27 @@ type (
 	SpendChange    struct{ Old, New *GroupSpend }
 	TransferChange struct{ Old, New *Transfer }
 )
+
+// SharePercent is the share of the cap spent, in whole percent rounded
+// down; a zero cap spent or reached is 100.
+func (s GroupStatus) SharePercent() int64 {
+	if s.Group.Cap <= 0 {
+		if s.Spent > 0 || s.CapReached {
+			return 100
+		}
+		return 0
+	}
+	return int64(s.Spent * 100 / s.Group.Cap)
+}
+
+// AtCap reports whether the group can take no more this period: its spend
+// reached the cap, or a debit was refused for it.
+func (s GroupStatus) AtCap() bool {
+	return s.CapReached || (s.Spent >= s.Group.Cap)
+}
+
+// NearCap reports whether the group has used at least the first alert
+// level of its cap (80 %) without being at it.
+func (s GroupStatus) NearCap() bool {
+	return !s.AtCap() && s.SharePercent() >= int64(SpendLevels[0])
+}

@@ -201,3 +201,42 @@ func (c OrgChange) Validate() error {
 	}
 	return nil
 }
+
+// PoolState is how a pool stands, in the words its holder reads.
+type PoolState string
+
+const (
+	PoolHealthy PoolState = "healthy" // at or above its low-balance threshold
+	PoolLow     PoolState = "low"     // below the threshold, not empty
+	PoolEmpty   PoolState = "empty"   // nothing left: every agent is refused
+)
+
+// State is the pool's state: empty at zero, low below its threshold,
+// healthy otherwise (a threshold of zero is never crossed).
+func (p Pool) State() PoolState {
+	switch {
+	case p.Balance <= 0:
+		return PoolEmpty
+	case p.Balance < p.Threshold:
+		return PoolLow
+	}
+	return PoolHealthy
+}
+
+// DaysLeft estimates how many whole days balance lasts at the pace of
+// recent days (their average use per day); ok is false when they used
+// nothing, so there is no pace to tell.
+func DaysLeft(balance Micros, recent []DayUsage) (days int64, ok bool) {
+	var used Micros
+	for _, d := range recent {
+		used += d.Amount
+	}
+	if used <= 0 || len(recent) == 0 {
+		return 0, false
+	}
+	perDay := used / Micros(len(recent))
+	if perDay <= 0 {
+		perDay = 1
+	}
+	return int64(balance / perDay), true
+}

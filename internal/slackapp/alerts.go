@@ -2,40 +2,70 @@ package slackapp
 
 import (
 	"context"
-	"fmt"
+
+	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/slackapp/mrkdwn"
 )
 
 // SendAlert tells an organization's Billing holder about a crossing of its
-// pool or a group's spend (the notifier finds them). group is the budget
+// pool or of a group's spend (the notifier finds them): a header naming
+// the organization, the figures, the ways to act. group is the budget
 // group of a spend alert, nil otherwise.
 func (a *App) SendAlert(ctx context.Context, org domain.Org, holder domain.Member, al domain.Alert, group *domain.BudgetGroup) error {
-	text := alertText(org, al, group)
-	_, err := a.post(ctx, holder.SlackUserID, "", text, section(text))
+	m := a.alertMessage(ctx, org, al, group)
+	_, err := a.post(ctx, org.SlackTeamID, holder.SlackUserID, "", "", m)
 	return err
 }
 
-// alertText words an alert. Every name is escaped.
-func alertText(org domain.Org, a domain.Alert, group *domain.BudgetGroup) string {
-	orgName := escape(org.Name)
-	switch a.Kind {
-	case domain.AlertLowBalance:
-		return fmt.Sprintf("%s's credit pool is below its low-balance threshold of %s credits: %s credits left. Usage continues until the pool is empty; add credit to keep every agent working.",
-			orgName, a.Threshold.Credits(), a.Balance.Credits())
-	case domain.AlertExhausted:
-		return fmt.Sprintf("%s's credit pool is empty: every agent of %s is refused until credit is added.", orgName, orgName)
-	case domain.AlertGroupSpend:
-		name := escape(a.GroupID)
+func (a *App) alertMessage(ctx context.Context, org domain.Org, al domain.Alert, group *domain.BudgetGroup) message {
+	name := mrkdwn.Escape(org.Name)
+	var (
+		title string
+		lead  md
+		figs  []md
+	)
+	switch al.Kind {
+	case domain.AlertLowBalance, domain.AlertExhausted:
+		f, err := a.readCredit(ctx, org)
+		if err != nil {
+			// The alert still goes out, with the figures it carries.
+			a.log.ErrorContext(ctx, "slack: read credit for an alert", "org", org.ID, "err", err)
+			f = creditFacts{org: org, pool: domain.Pool{OrgID: org.ID, Balance: al.Balance, Threshold: al.Threshold}, period: domain.Period(a.now())}
+		}
+		f.pool.Balance, f.pool.Threshold = al.Balance, al.Threshold
+		figs = []md{field("Balance", credits(al.Balance)), field("Low-balance threshold", thresholdWords(al.Threshold)), field("Used today", credits(f.today))}
+		if p := paceWords(f); !p.Empty() {
+			figs = append(figs, field("At this pace", p))
+		}
+		if al.Kind == domain.AlertExhausted {
+			title = "Credit pool empty · " + org.Name
+			lead = mrkdwn.F(":red_circle: *%s's credit pool is empty.* Every agent of %s is refused until credit is added.", name, name)
+		} else {
+			title = "Low credit · " + org.Name
+			lead = mrkdwn.F(":large_orange_circle: *%s's credit is below your low-balance threshold:* %s left. Agents keep working until the pool is empty; add credit to keep them going.", name, credits(al.Balance))
+		}
+	default:
+		gname := al.GroupID
 		if group != nil {
-			name = escape(group.Name)
+			gname = group.Name
 		}
-		if a.Level >= 100 {
-			return fmt.Sprintf("Budget group *%s* of %s has reached its cap for %s: %s of %s credits spent. Its agents are refused until an Owner or Admin raises the cap or the month ends.",
-				name, orgName, a.Period, a.Spent.Credits(), a.Cap.Credits())
+		figs = []md{field("Spent", credits(al.Spent)), field("Cap", credits(al.Cap)), field("Share used", mrkdwn.F("%d %%", al.SharePercent())), field("Period", mrkdwn.F("%s", month(al.Period)))}
+		if al.Level >= 100 {
+			title = "Budget group at its cap · " + org.Name
+			lead = mrkdwn.F(":no_entry: Budget group *%s* of %s has reached its cap for %s: its agents are refused until an Owner or Admin raises the cap or the month ends. Other groups keep working.", gname, name, month(al.Period))
+		} else {
+			title = "Budget group near its cap · " + org.Name
+			lead = mrkdwn.F(":warning: Budget group *%s* of %s has used %d %% of its cap for %s.", gname, name, al.SharePercent(), month(al.Period))
 		}
-		return fmt.Sprintf("Budget group *%s* of %s has used %d%% of its cap for %s: %s of %s credits spent.",
-			name, orgName, a.SharePercent(), a.Period, a.Spent.Credits(), a.Cap.Credits())
 	}
-	return fmt.Sprintf("%s: %s", orgName, a.Kind)
+	blocks := []slack.Block{header(title), section(lead), fields(figs...)}
+	if els := a.creditActions(org, false); len(els) > 0 {
+		blocks = append(blocks, actions("alert_actions", els...))
+	}
+	if al.Kind != domain.AlertGroupSpend && org.TopUpURL == "" {
+		blocks = append(blocks, contextLine(topUpHint(org)))
+	}
+	return message{text: lead, blocks: blocks}
 }

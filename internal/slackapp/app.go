@@ -1,13 +1,16 @@
 // Package slackapp is the Slack surface of the product: the /billing and
-// /credit slash commands, the Transfer Billing Role modal, the Accept,
-// Decline and Cancel buttons of a transfer, and the App Home tab
-// "My Credit".
+// /credit slash commands, the Transfer Billing Role dialog, the transfer's
+// messages with their Accept, Decline and Cancel buttons, the alerts to
+// the Billing holder, and the App Home tab "My Credit".
 //
 // Every request is verified against the signing secret before anything
 // else. Every Web API call happens inside the handler, before it returns:
-// on Lambda nothing runs after the answer. The rules themselves live in
+// on Lambda nothing runs after the answer. The rules live in
 // internal/domain and are enforced by the store; this package resolves who
-// acts from their Slack identity, calls the store, and words the outcome.
+// acts from their Slack identity, calls the store, and words the outcome
+// in Block Kit (mrkdwn text is escaped by construction, see package
+// mrkdwn; every payload is kept within Block Kit's limits, see package
+// blockkit).
 package slackapp
 
 import (
@@ -18,11 +21,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 )
 
 // Paths the app answers, relative to the API's base URL.
@@ -39,6 +44,8 @@ const maxBody = 1 << 20
 // Store is what the Slack app needs from the store (internal/dynamo).
 type Store interface {
 	Memberships(ctx context.Context, slackTeamID, slackUserID string) ([]domain.Membership, error)
+	PreferredOrg(ctx context.Context, slackTeamID, slackUserID string) (string, error)
+	SetPreferredOrg(ctx context.Context, slackTeamID, slackUserID, orgID string) error
 	GetOrg(ctx context.Context, orgID string) (domain.Org, error)
 	GetPool(ctx context.Context, orgID string) (domain.Pool, error)
 	GetMember(ctx context.Context, orgID, memberID string) (domain.Member, error)
@@ -61,6 +68,8 @@ type Store interface {
 	SetRole(ctx context.Context, orgID string, actor *domain.Member, memberID string, role domain.Role) (domain.Member, error)
 	Leave(ctx context.Context, orgID, memberID string) error
 	DailyUsage(ctx context.Context, orgID string, days int) ([]domain.DayUsage, error)
+	ChartFile(ctx context.Context, orgID string) (key, fileID string, err error)
+	SetChartFile(ctx context.Context, orgID, key, fileID string) error
 	MarkOnce(ctx context.Context, key domain.OnceKey, ttl time.Duration) (bool, error)
 }
 
@@ -71,11 +80,18 @@ type Config struct {
 	// for a single bot token).
 	Workspaces    Workspaces
 	SigningSecret string
-	// Now is the clock for the signature window and the budget period.
-	// slack-go's verifier also checks the window against the wall clock,
-	// so Now must stay close to real time.
+	// AppID is the Slack app's id (A0…), for links that open its Home tab.
+	// The app also learns it from the requests Slack sends.
+	AppID string
+	// Now is the clock for the signature window, dates and the budget
+	// period. slack-go's verifier also checks the window against the wall
+	// clock, so Now must stay close to real time.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// TransferTTL is how long a transfer request stays pending, as the
+	// store is configured (default domain.DefaultTransferTTL); the dialog
+	// states it.
+	TransferTTL time.Duration
 	// Budget bounds the work of one request, Slack and DynamoDB calls
 	// included, so the answer reaches Slack within its 3 seconds
 	// (default 2.5 s).
@@ -87,9 +103,11 @@ type App struct {
 	store      Store
 	workspaces Workspaces
 	secret     string
+	appID      atomic.Value // string
 	now        func() time.Time
-	log        *slog.Logger
-	budget     time.Duration
+	log         *slog.Logger
+	budget      time.Duration
+	transferTTL time.Duration
 }
 
 // defaultBudget leaves half a second of Slack's 3 s for the network.
@@ -97,7 +115,11 @@ const defaultBudget = 2500 * time.Millisecond
 
 // New makes the app.
 func New(cfg Config) *App {
-	a := &App{store: cfg.Store, workspaces: cfg.Workspaces, secret: cfg.SigningSecret, now: cfg.Now, log: cfg.Logger, budget: cfg.Budget}
+	a := &App{store: cfg.Store, workspaces: cfg.Workspaces, secret: cfg.SigningSecret, now: cfg.Now, log: cfg.Logger, budget: cfg.Budget, transferTTL: cfg.TransferTTL}
+	if a.transferTTL <= 0 {
+		a.transferTTL = domain.DefaultTransferTTL
+	}
+	a.appID.Store(cfg.AppID)
 	if a.budget <= 0 {
 		a.budget = defaultBudget
 	}
@@ -110,6 +132,8 @@ func New(cfg Config) *App {
 	return a
 }
 
+type response = events.APIGatewayV2HTTPResponse
+
 // Handle answers one request from Slack, delivered by API Gateway (HTTP
 // API, payload 2.0). The signature is checked first; a request that fails
 // it is answered 401 and changes nothing.
@@ -120,18 +144,18 @@ func (a *App) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 	}
 	path = strings.TrimSuffix(path, "/")
 	if path != PathCommands && path != PathInteractions && path != PathEvents {
-		return plain(http.StatusNotFound, "not found"), nil
+		return plainResponse(http.StatusNotFound, "not found"), nil
 	}
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
-		return plain(http.StatusMethodNotAllowed, "Slack requests are POSTs"), nil
+		return plainResponse(http.StatusMethodNotAllowed, "Slack requests are POSTs"), nil
 	}
 	body, err := rawBody(req)
 	if err != nil {
-		return plain(http.StatusBadRequest, err.Error()), nil
+		return plainResponse(http.StatusBadRequest, err.Error()), nil
 	}
 	if err := a.verify(req.Headers, body); err != nil {
 		a.log.WarnContext(ctx, "slack request refused", "path", path, "reason", err.Error())
-		return plain(http.StatusUnauthorized, err.Error()), nil
+		return plainResponse(http.StatusUnauthorized, err.Error()), nil
 	}
 	return a.ServeVerified(ctx, path, body), nil
 }
@@ -143,17 +167,41 @@ func (a *App) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (e
 // would have posted there (a command's form, "payload=<json>" for an
 // interaction, an event's JSON).
 func (a *App) ServeVerified(ctx context.Context, path string, body []byte) events.APIGatewayV2HTTPResponse {
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, a.budget)
 	defer cancel()
+	kind := metrics.KindEvent
+	var resp response
 	switch path {
 	case PathCommands:
-		return a.handleCommand(ctx, body)
+		kind, resp = metrics.KindCommand, a.handleCommand(ctx, body)
 	case PathInteractions:
-		return a.handleInteraction(ctx, body)
+		kind, resp = metrics.KindInteraction, a.handleInteraction(ctx, body)
 	case PathEvents:
-		return a.handleEvent(ctx, body)
+		resp = a.handleEvent(ctx, body)
+	default:
+		return plainResponse(http.StatusNotFound, "not found")
 	}
-	return plain(http.StatusNotFound, "not found")
+	metrics.Duration(ctx, metrics.SlackLatency, metrics.DimKind, kind, time.Since(start))
+	return resp
+}
+
+// learnAppID remembers the app's id from a request (api_app_id), for links
+// to its Home tab.
+func (a *App) learnAppID(id string) {
+	if id != "" && a.appID.Load() == "" {
+		a.appID.Store(id)
+	}
+}
+
+// homeURL opens the app's Home tab ("My Credit") in the Slack client, or
+// "" while the app's id is unknown.
+func (a *App) homeURL(teamID string) string {
+	id, _ := a.appID.Load().(string)
+	if id == "" || teamID == "" {
+		return ""
+	}
+	return "slack://app?team=" + teamID + "&id=" + id + "&tab=home"
 }
 
 // rawBody returns the bytes Slack signed: API Gateway base64-encodes some
@@ -172,7 +220,7 @@ func rawBody(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
 	return b, nil
 }
 
-func plain(status int, text string) events.APIGatewayV2HTTPResponse {
+func plainResponse(status int, text string) events.APIGatewayV2HTTPResponse {
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: status,
 		Headers:    map[string]string{"Content-Type": "text/plain; charset=utf-8"},
@@ -183,7 +231,7 @@ func plain(status int, text string) events.APIGatewayV2HTTPResponse {
 func jsonResponse(v any) events.APIGatewayV2HTTPResponse {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return plain(http.StatusInternalServerError, "could not encode the answer")
+		return plainResponse(http.StatusInternalServerError, "could not encode the answer")
 	}
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: http.StatusOK,
@@ -195,22 +243,4 @@ func jsonResponse(v any) events.APIGatewayV2HTTPResponse {
 // ack is an empty 200: Slack needs nothing more.
 func ack() events.APIGatewayV2HTTPResponse {
 	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusOK}
-}
-
-// ephemeral answers a slash command with a message only the user sees.
-func ephemeral(text string) events.APIGatewayV2HTTPResponse {
-	return jsonResponse(map[string]string{"response_type": "ephemeral", "text": text})
-}
-
-// refusalText is what a person is told when an operation fails: the rule's
-// own message for a refusal, an honest "try again" for anything else.
-func (a *App) refusalText(ctx context.Context, op string, err error) string {
-	if r, ok := errors.AsType[*domain.Refusal](err); ok {
-		return r.Message
-	}
-	a.log.ErrorContext(ctx, "slack operation failed", "op", op, "err", err)
-	if errors.Is(err, domain.ErrUnavailable) {
-		return "The service is busy right now and nothing was changed. Please try again in a moment."
-	}
-	return "Something went wrong on our side and nothing was changed. Please try again in a moment."
 }

@@ -103,7 +103,7 @@ func TestClicks(t *testing.T) {
 
 			updates := f.slack.Calls("chat.update")
 			for _, u := range updates {
-				if u.HasButtons() {
+				if u.HasTransferButtons() {
 					t.Errorf("a rewritten message still has buttons: %s", u.Text())
 				}
 			}

@@ -18,24 +18,30 @@ func TestCommands(t *testing.T) {
 	steps := []struct {
 		user, command, text string
 		want                []string // all must appear in the answer
+		wantNot             []string // none may
 		check               func(t *testing.T)
 	}{
-		{user: ravi, command: "/billing", text: "", want: []string{"/billing transfer", "/credit", "/billing audit", "/billing group create"}},
-		{user: ravi, command: "/billing", text: "help", want: []string{"/billing leave", "/billing role"}},
-		{user: ravi, command: "/billing", text: "frobnicate", want: []string{"not a `/billing` command", "/billing transfer"}},
-		{user: ravi, command: "/billing", text: "status", want: []string{"held by <@" + dina + ">", "No transfer"}},
+		// Help lists only what the caller may do.
+		{user: ravi, command: "/billing", text: "", want: []string{"as a Builder", "/billing status", "/billing leave"},
+			wantNot: []string{"/billing transfer", "/credit", "/billing audit", "/billing group create", "/billing role"}},
+		{user: dina, command: "/billing", text: "help", want: []string{"as an Owner", "/billing transfer", "/credit", "/billing audit", "/billing role", "/billing group create"},
+			wantNot: []string{"/billing leave", "/billing cancel"}},
+		{user: omar, command: "/billing", text: "help", want: []string{"/billing audit", "/billing role", "/billing group create", "/billing leave"},
+			wantNot: []string{"/billing transfer", "/credit"}},
+		{user: ravi, command: "/billing", text: "frobnicate", want: []string{"not a `/billing` command", "/billing status"}},
+		{user: ravi, command: "/billing", text: "status", want: []string{"held by <@" + dina + ">", "No transfer is waiting", "Only <@" + dina + "> can pass it on"}},
 
 		// Credit: the holder sees it, others are told who holds Billing.
-		{user: dina, command: "/credit", want: []string{"balance 1,234.5 credits", "Usage in"}},
-		{user: sari, command: "/credit", want: []string{"Only the Billing holder", "<@" + dina + ">", "/billing transfer"}},
+		{user: dina, command: "/credit", want: []string{"credit is healthy", "1,234.5 credits left", "*Used in November 2026*", "*Used in October 2026*", "View groups"}},
+		{user: sari, command: "/credit", want: []string{"Only the Billing holder of *Acme*", "<@" + dina + ">", "Transfer Billing Role"}},
 
 		// Audit: Owners, Admins and the holder.
-		{user: omar, command: "/billing", text: "audit 3", want: []string{"Audit trail of Acme", "credit.granted"}},
+		{user: omar, command: "/billing", text: "audit 3", want: []string{"Audit trail of Acme", "credit.granted", "1,234.5 credits", "An operator"}},
 		{user: ravi, command: "/billing", text: "audit", want: []string{"Owners, Admins"}},
-		{user: omar, command: "/billing", text: "audit 999", want: []string{"from 1 to 50"}},
+		{user: omar, command: "/billing", text: "audit 999", want: []string{"from 1 to 40"}},
 
 		// Budget groups.
-		{user: omar, command: "/billing", text: "groups", want: []string{"no budget groups"}},
+		{user: omar, command: "/billing", text: "groups", want: []string{"has no budget groups", "/billing group create"}},
 		{user: ravi, command: "/billing", text: "group create research 50", want: []string{"Only Owners and Admins"},
 			check: func(t *testing.T) { wantGroups(t, f, 0) }},
 		{user: omar, command: "/billing", text: "group create research 50.1234567 Research", want: []string{"more than 6 decimals"},
@@ -55,7 +61,7 @@ func TestCommands(t *testing.T) {
 				}
 			}},
 		{user: omar, command: "/billing", text: "group assign bot-1 research", want: []string{"now in budget group `research`"}},
-		{user: omar, command: "/billing", text: "groups", want: []string{"*Research team* (`research`) `░░░░░░░░░░ 0%` 0 of 20 credits"}},
+		{user: omar, command: "/billing", text: "groups", want: []string{"*Budget groups of Acme* · November 2026", "*Research team* — 0 % · 0 of 20 credits"}},
 		{user: omar, command: "/billing", text: "group assign bot-1 none", want: []string{"in no budget group"}},
 		{user: omar, command: "/billing", text: "group", want: []string{"Usage:"}},
 
@@ -63,7 +69,7 @@ func TestCommands(t *testing.T) {
 		{user: dina, command: "/billing", text: "role <@" + sari + "|sari> billing", want: []string{"/billing transfer", "not an everyday role"}},
 		{user: omar, command: "/billing", text: "role <@" + sari + "> owner", want: []string{"Only an Owner"}},
 		{user: ravi, command: "/billing", text: "role <@" + sari + "> admin", want: []string{"Only Owners and Admins"}},
-		{user: omar, command: "/billing", text: "role <@" + sari + "|sari> builder", want: []string{"is now Builder"},
+		{user: omar, command: "/billing", text: "role <@" + sari + "|sari> builder", want: []string{"is now a Builder in *Acme*"},
 			check: func(t *testing.T) {
 				if m, _ := f.store.GetMember(f.ctx, org, "sari"); m.Role != domain.RoleBuilder {
 					t.Errorf("Sari's role = %s, want builder", m.Role)
@@ -73,7 +79,7 @@ func TestCommands(t *testing.T) {
 
 		// Leaving: the holder cannot, and is told how.
 		{user: dina, command: "/billing", text: "leave", want: []string{"holds Billing", "/billing transfer"}},
-		{user: ravi, command: "/billing", text: "leave", want: []string{"/billing leave confirm"}},
+		{user: ravi, command: "/billing", text: "leave", want: []string{"Leaving *Acme* ends your membership", "Leave Acme", "Stay"}},
 		{user: ravi, command: "/billing", text: "leave confirm", want: []string{"You left *Acme*"}},
 		{user: ravi, command: "/billing", text: "status", want: []string{"not a member of any organization"}},
 	}
@@ -82,6 +88,11 @@ func TestCommands(t *testing.T) {
 		for _, w := range s.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s %s %q: answer %q does not contain %q", s.user, s.command, s.text, got, w)
+			}
+		}
+		for _, w := range s.wantNot {
+			if strings.Contains(got, w) {
+				t.Errorf("%s %s %q: answer %q contains %q", s.user, s.command, s.text, got, w)
 			}
 		}
 		if s.check != nil {
@@ -114,11 +125,11 @@ func TestSeveralOrganizations(t *testing.T) {
 		text string
 		want string
 	}{
-		{"status", "several organizations"},
-		{"status org:beta", "*Beta*: Billing is held by <@" + sari + ">"},
-		{"status --org acme", "*Acme*: Billing is held by <@" + dina + ">"},
-		{"status --org=acme", "*Acme*: Billing is held by <@" + dina + ">"},
-		{"status org:gamma", "not a member of an organization `gamma`"},
+		{"status", "You belong to 2 organizations"},
+		{"status org:beta", "You hold Billing of *Beta*"},
+		{"status --org acme", "Billing of *Acme* is held by <@" + dina + ">"},
+		{"status --org=acme", "Billing of *Acme* is held by <@" + dina + ">"},
+		{"status org:gamma", "not a member of an organization `org:gamma`"},
 	}
 	for _, tt := range tests {
 		if got := ephemeralText(t, f.billing(sari, tt.text)); !strings.Contains(got, tt.want) {
@@ -144,7 +155,19 @@ func TestSeveralOrganizations(t *testing.T) {
 	if r.StatusCode != 200 {
 		t.Fatalf("select: %d %s", r.StatusCode, r.Body)
 	}
-	if home := publishedFor(t, f.slack, sari); !strings.Contains(home, "you hold Billing") || !strings.Contains(home, `"private_metadata":"beta"`) {
+	if home := publishedFor(t, f.slack, sari); !strings.Contains(home, "Beta's credit") || !strings.Contains(home, `"private_metadata":"beta"`) {
 		t.Errorf("after choosing Beta the home should show Beta's credit:\n%s", home)
+	}
+	// The choice is remembered: commands without org:<id> use it.
+	if got := ephemeralText(t, f.billing(sari, "status")); !strings.Contains(got, "You hold Billing of *Beta*") {
+		t.Errorf("status after choosing Beta in My Credit = %q", got)
+	}
+	// A later app_home_opened keeps it too.
+	f.slack.Reset()
+	if err := f.app.PublishHome(f.ctx, team, sari); err != nil {
+		t.Fatal(err)
+	}
+	if home := publishedFor(t, f.slack, sari); !strings.Contains(home, `"private_metadata":"beta"`) {
+		t.Errorf("My Credit did not keep the chosen organization:\n%s", home)
 	}
 }

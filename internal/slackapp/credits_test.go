@@ -48,23 +48,3 @@ func TestParseCredits(t *testing.T) {
 		}
 	}
 }
-
-func TestBar(t *testing.T) {
-	tests := []struct {
-		spent, limit domain.Micros
-		want         string
-	}{
-		{8, 10, "████████░░ 80%"},
-		{0, 10, "░░░░░░░░░░ 0%"},
-		{10, 10, "██████████ 100%"},
-		{15, 10, "██████████ 150%"},
-		{1, 0, "██████████ 100%"},
-		{0, 0, "░░░░░░░░░░ 0%"},
-		{domain.MaxCapMicros, domain.MaxCapMicros, "██████████ 100%"},
-	}
-	for _, tt := range tests {
-		if got := bar(tt.spent, tt.limit); got != tt.want {
-			t.Errorf("bar(%d, %d) = %q, want %q", tt.spent, tt.limit, got, tt.want)
-		}
-	}
-}

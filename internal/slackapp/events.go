@@ -16,16 +16,17 @@ func (a *App) handleEvent(ctx context.Context, body []byte) events.APIGatewayV2H
 	// verification token is not used.
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 	if err != nil {
-		return plain(400, "malformed event")
+		return plainResponse(400, "malformed event")
 	}
 	switch ev.Type {
 	case slackevents.URLVerification:
 		ch, ok := ev.Data.(*slackevents.EventsAPIURLVerificationEvent)
 		if !ok {
-			return plain(400, "malformed url_verification")
+			return plainResponse(400, "malformed url_verification")
 		}
 		return jsonResponse(map[string]string{"challenge": ch.Challenge})
 	case slackevents.CallbackEvent:
+		a.learnAppID(ev.APIAppID)
 		switch inner := ev.InnerEvent.Data.(type) {
 		case *slackevents.AppUninstalledEvent:
 			a.uninstall(ctx, ev.TeamID, "app_uninstalled")
@@ -39,11 +40,8 @@ func (a *App) handleEvent(ctx context.Context, body []byte) events.APIGatewayV2H
 			return ack()
 		}
 		if home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok && (home.Tab == "" || home.Tab == "home") {
-			preferred := ""
-			if home.View != nil {
-				preferred = home.View.PrivateMetadata
-			}
-			if err := a.publishHome(ctx, ev.TeamID, home.User, preferred); err != nil {
+			// The organization shown is the one the person last chose.
+			if err := a.publishHome(ctx, ev.TeamID, home.User, ""); err != nil {
 				a.log.ErrorContext(ctx, "publish home", "team", ev.TeamID, "user", home.User, "err", err)
 			}
 		}

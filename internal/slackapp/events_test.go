@@ -36,7 +36,7 @@ var samples = []struct {
 	{"command_billing_status.json", slackapp.PathCommands, formType,
 		slacktestx.Form("team_id", team, "team_domain", "acme", "channel_id", "C0GENERAL", "user_id", dina, "user_name", "dina",
 			"command", "/billing", "text", "status", "response_url", "https://hooks.slack.com/commands/T0ACME/1/x", "trigger_id", "1.2.abc", "api_app_id", "A0APP"),
-		true, "*Acme*: Billing is held by"},
+		true, "You hold Billing of *Acme*"},
 	{"command_billing_transfer.json", slackapp.PathCommands, formType,
 		slacktestx.Form("team_id", team, "team_domain", "acme", "channel_id", "C0GENERAL", "user_id", dina, "user_name", "dina",
 			"command", "/billing", "text", "transfer", "response_url", "https://hooks.slack.com/commands/T0ACME/2/x", "trigger_id", "2.2.abc", "api_app_id", "A0APP"),

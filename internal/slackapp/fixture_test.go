@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -253,11 +255,40 @@ func (f *fixture) requestTransfer(recipientID string) domain.Transfer {
 func ephemeralText(t testing.TB, r events.APIGatewayV2HTTPResponse) string {
 	t.Helper()
 	var v struct {
-		ResponseType string `json:"response_type"`
-		Text         string `json:"text"`
+		ResponseType string          `json:"response_type"`
+		Text         string          `json:"text"`
+		Blocks       json.RawMessage `json:"blocks"`
 	}
 	if r.StatusCode != 200 || json.Unmarshal([]byte(r.Body), &v) != nil || v.ResponseType != "ephemeral" {
 		t.Fatalf("want an ephemeral answer, got %d %q", r.StatusCode, r.Body)
 	}
-	return v.Text
+	return v.Text + "\n" + readable(v.Blocks)
+}
+
+// readable is every text of blocks (mrkdwn and plain_text, button labels,
+// confirm dialogs) joined by line breaks, for assertions on wording.
+func readable(raw json.RawMessage) string {
+	var walk func(v any, out *[]string)
+	walk = func(v any, out *[]string) {
+		switch x := v.(type) {
+		case map[string]any:
+			if t, ok := x["text"].(string); ok {
+				*out = append(*out, t)
+			}
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				walk(x[k], out)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c, out)
+			}
+		}
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	var out []string
+	walk(v, &out)
+	return strings.Join(out, "\n")
 }

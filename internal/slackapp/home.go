@@ -1,151 +1,249 @@
 package slackapp
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
+	"github.com/orgcredit/orgcredit/internal/chart"
 	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/slackapp/blockkit"
+	"github.com/orgcredit/orgcredit/internal/slackapp/mrkdwn"
 )
+
+// App Home "My Credit": the product's My Credit page. The Billing holder
+// reads the state of the credit in words, the figures, the usage chart,
+// the budget groups by how full they are, and the transfer; everyone else
+// reads who holds Billing and how it moves, and a recipient finds the
+// request waiting for them with its buttons.
 
 const (
-	homeOrgActionID = "home_org"
-	homeOrgBlockID  = "home_org_select"
-	// recentDays is how many days of daily usage App Home shows.
-	recentDays = 14
+	homeOrgBlockID = "home_org"
+	chartBlockID   = "usage_chart"
+	// maxHomeGroups bounds the groups listed by name; the rest are summed
+	// up in one line that points to `/billing groups`.
+	maxHomeGroups = 30
 )
 
-// PublishHome publishes a user's App Home "My Credit". With several
-// organizations it shows the first by name; the user switches with the
-// selector.
+// PublishHome publishes a user's My Credit for the organization they last
+// chose.
 func (a *App) PublishHome(ctx context.Context, teamID, slackUserID string) error {
 	return a.publishHome(ctx, teamID, slackUserID, "")
 }
 
-// publishHome publishes My Credit for the organization orgID when the user
-// is a member of it, else their first. The shown organization is kept in
-// the view's private_metadata so the next app_home_opened keeps it.
+// publishHome publishes My Credit for organization orgID when the user is
+// a member of it, else the one they last chose, else their first.
 func (a *App) publishHome(ctx context.Context, teamID, slackUserID, orgID string) error {
-	ms, err := a.store.Memberships(ctx, teamID, slackUserID)
+	ms, err := a.memberships(ctx, teamID, slackUserID)
 	if err != nil {
 		return err
 	}
-	sortMemberships(ms)
 	view := slack.HomeTabViewRequest{Type: slack.VTHomeTab}
 	if len(ms) == 0 {
-		view.Blocks.BlockSet = []slack.Block{
-			slack.NewHeaderBlock(plainText("My Credit")),
-			section("You are not a member of any organization that uses this app in this Slack workspace. An operator adds members through the admin API."),
-		}
-	} else {
-		m := ms[0]
-		for _, x := range ms {
-			if x.Org.ID == orgID {
-				m = x
-			}
-		}
-		blocks, err := a.homeBlocks(ctx, ms, m)
-		if err != nil {
-			return err
-		}
-		view.Blocks.BlockSet = blocks
-		view.PrivateMetadata = m.Org.ID
+		view.Blocks.BlockSet = []slack.Block{header("My Credit"), section(notAMember)}
+		return a.publishView(ctx, teamID, slackUserID, view)
 	}
-	if _, err := a.client(ctx).PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: slackUserID, View: view}); err != nil {
-		return fmt.Errorf("views.publish: %w", err)
+	if orgID == "" {
+		orgID, _ = a.store.PreferredOrg(ctx, teamID, slackUserID)
 	}
-	return nil
+	m := ms[0]
+	for _, x := range ms {
+		if x.Org.ID == orgID {
+			m = x
+		}
+	}
+	blocks, hasChart, err := a.homeBlocks(ctx, ms, m)
+	if err != nil {
+		return err
+	}
+	view.Blocks.BlockSet = blocks
+	view.PrivateMetadata = m.Org.ID
+	err = a.publishView(ctx, teamID, slackUserID, view)
+	if err != nil && hasChart {
+		// An image Slack will not show (a file it cannot find) must not
+		// cost the person their Home: publish it without the chart.
+		a.log.ErrorContext(ctx, "slack: publish My Credit with its chart; trying without", "org", m.Org.ID, "err", err)
+		view.Blocks.BlockSet = withoutChart(blocks)
+		err = a.publishView(ctx, teamID, slackUserID, view)
+	}
+	return err
 }
 
-func (a *App) homeBlocks(ctx context.Context, ms []domain.Membership, m domain.Membership) ([]slack.Block, error) {
-	blocks := []slack.Block{slack.NewHeaderBlock(plainText("My Credit"))}
-	if len(ms) > 1 {
-		opts := make([]*slack.OptionBlockObject, len(ms))
-		var initial *slack.OptionBlockObject
-		for i, x := range ms {
-			opts[i] = slack.NewOptionBlockObject(x.Org.ID, plainText(truncate(x.Org.Name, 75)), nil)
-			if x.Org.ID == m.Org.ID {
-				initial = opts[i]
-			}
+func withoutChart(blocks []slack.Block) []slack.Block {
+	out := make([]slack.Block, 0, len(blocks))
+	for _, b := range blocks {
+		if img, ok := b.(*slack.ImageBlock); ok && img.BlockID == chartBlockID {
+			continue
 		}
-		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Organization"), homeOrgActionID, opts...)
-		sel.InitialOption = initial
-		blocks = append(blocks, slack.NewActionBlock(homeOrgBlockID, sel))
+		out = append(out, b)
 	}
-	names, err := a.memberNames(ctx, m.Org.ID)
-	if err != nil {
-		return nil, err
-	}
-	if m.Org.BillingHolderID != m.Member.ID {
-		return append(blocks, section(fmt.Sprintf("*%s*\n%s", escape(m.Org.Name), notHolderText(m.Org, names)))), nil
-	}
+	return out
+}
 
-	now := a.now()
-	period := domain.Period(now)
-	pool, err := a.store.GetPool(ctx, m.Org.ID)
-	if err != nil {
-		return nil, err
+// homeBlocks builds My Credit of membership m; ms are all the person's
+// organizations, for the selector.
+func (a *App) homeBlocks(ctx context.Context, ms []domain.Membership, m domain.Membership) (blocks []slack.Block, hasChart bool, err error) {
+	blocks = []slack.Block{header("My Credit")}
+	if len(ms) > 1 {
+		blocks = append(blocks, orgSelector(ms, m))
 	}
-	days := recentDays
-	if d := now.UTC().Day(); d > days {
-		days = d
-	}
-	usage, err := a.store.DailyUsage(ctx, m.Org.ID, days)
+	n, err := a.names(ctx, m.Org.ID)
 	if err != nil {
-		return nil, err
-	}
-	groups, err := a.store.GroupStatuses(ctx, m.Org.ID, period)
-	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	pending, err := a.store.PendingTransfer(ctx, m.Org.ID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	holder := n[m.Org.BillingHolderID]
+	if pending != nil && pending.RecipientID == m.Member.ID {
+		blocks = append(blocks, a.requestOnHome(m, *pending, n)...)
+	}
+	if domain.CanViewCredit(m.Org, m.Member) != nil {
+		blocks = append(blocks,
+			section(mrkdwn.F("*%s* · Billing is held by %s.", mrkdwn.Escape(m.Org.Name), person(holder))),
+			contextLine(mrkdwn.F("Only the Billing holder sees %s's credit here. %s", mrkdwn.Escape(m.Org.Name), howBillingMoves(m.Org, m.Member, holder))),
+		)
+		if pending != nil && pending.RecipientID != m.Member.ID {
+			blocks = append(blocks, a.pendingBlock(m, *pending, n))
+		}
+		if domain.CanViewGroups(m.Org, m.Member) == nil {
+			blocks = append(blocks, contextLine(mrkdwn.F("%s shows the budget groups and their spend.", mrkdwn.Code("/billing groups"))))
+		}
+		blocks = append(blocks, contextLine(mrkdwn.F("Updated %s", mrkdwn.When(a.now()))))
+		return blocks, false, nil
 	}
 
-	blocks = append(blocks,
-		section(fmt.Sprintf("*%s* – you hold Billing.", escape(m.Org.Name))),
-		slack.NewSectionBlock(nil, []*slack.TextBlockObject{
-			mrkdwn(fmt.Sprintf("*Balance*\n%s credits", pool.Balance.Credits())),
-			mrkdwn(fmt.Sprintf("*Usage in %s*\n%s credits", period, periodUsage(usage, period).Credits())),
-		}, nil),
-		slack.NewDividerBlock(),
-	)
+	f, err := a.readCredit(ctx, m.Org)
+	if err != nil {
+		return nil, false, err
+	}
+	blocks = append(blocks, section(stateLine(f)), creditFields(f))
+	var acts []slack.BlockElement
+	if domain.CanStartTransfer(m.Org, m.Member) == nil && pending == nil {
+		acts = append(acts, button(actionOpenTransfer, "Transfer Billing Role", m.Org.ID, slack.StylePrimary))
+	}
+	acts = append(acts, a.creditActions(m.Org, true)...)
+	if len(acts) > 0 {
+		blocks = append(blocks, actions("home_actions", acts...))
+	}
+	if m.Org.TopUpURL == "" && f.pool.State() != domain.PoolHealthy {
+		blocks = append(blocks, contextLine(topUpHint(m.Org)))
+	}
 
-	var g strings.Builder
-	g.WriteString("*Budget groups this month*\n")
-	if len(groups) == 0 {
-		g.WriteString("No budget groups; agents are limited by the pool only.")
+	blocks = append(blocks, divider())
+	img, trend := a.usageChart(ctx, m.Org, f.recent)
+	if img != nil {
+		blocks = append(blocks, img)
+		hasChart = true
 	}
-	for _, s := range groups {
-		g.WriteString(groupLine(s) + "\n")
-	}
-	blocks = append(blocks, section(g.String()))
+	blocks = append(blocks, contextLine(trend))
 
-	var u strings.Builder
-	u.WriteString("*Recent daily usage*\n")
-	recent := usage
-	if len(recent) > recentDays {
-		recent = recent[len(recent)-recentDays:]
+	blocks = append(blocks, divider(), section(mrkdwn.F("*Budget groups* · %s", month(f.period))))
+	switch gl := groupLines(f.groups); {
+	case len(gl) == 0:
+		blocks = append(blocks, contextLine(mrkdwn.F("No budget groups: agents are limited by the credit pool only.")))
+	case len(gl) > maxHomeGroups:
+		blocks = append(blocks, lines(gl[:maxHomeGroups])...)
+		blocks = append(blocks, contextLine(mrkdwn.F("%d more groups, less full. %s lists them all.", len(gl)-maxHomeGroups, mrkdwn.Code("/billing groups"))))
+	default:
+		blocks = append(blocks, lines(gl)...)
 	}
-	var peak domain.Micros
-	for _, d := range recent {
-		peak = max(peak, d.Amount)
-	}
-	if len(recent) == 0 {
-		u.WriteString("No usage recorded in the last days.")
-	}
-	for _, d := range recent {
-		fmt.Fprintf(&u, "`%s` `%s` %s credits, %d events\n", d.Day, cells(percent(d.Amount, peak)), d.Amount.Credits(), d.Count)
-	}
-	blocks = append(blocks, section(u.String()), slack.NewDividerBlock())
 
-	if pending == nil {
-		blocks = append(blocks, section("*Billing transfer*\nNo transfer is pending. Move Billing with `/billing transfer`."))
+	blocks = append(blocks, divider(), section(mrkdwn.F("*Billing role*")))
+	if pending != nil {
+		blocks = append(blocks, a.pendingBlock(m, *pending, n))
 	} else {
-		blocks = append(blocks, section("*Billing transfer*\n"+pending.Describe(now, names.mention)))
+		blocks = append(blocks, contextLine(mrkdwn.F("You hold Billing of %s. %s", mrkdwn.Escape(m.Org.Name), howBillingMoves(m.Org, m.Member, holder))))
 	}
-	return blocks, nil
+	blocks = append(blocks, contextLine(mrkdwn.F("Updated %s", mrkdwn.When(a.now()))))
+	return blocks, hasChart, nil
+}
+
+// orgSelector lets a member of several organizations choose which one My
+// Credit shows; the choice is remembered for their commands too.
+func orgSelector(ms []domain.Membership, m domain.Membership) slack.Block {
+	opts := make([]*slack.OptionBlockObject, 0, min(len(ms), blockkit.MaxSelectOptions))
+	var initial *slack.OptionBlockObject
+	for _, x := range ms[:min(len(ms), blockkit.MaxSelectOptions)] {
+		o := slack.NewOptionBlockObject(x.Org.ID, plain(x.Org.Name, blockkit.MaxOptionText), nil)
+		opts = append(opts, o)
+		if x.Org.ID == m.Org.ID {
+			initial = o
+		}
+	}
+	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose an organization", blockkit.MaxPlaceholder), actionHomeOrg, opts...)
+	sel.InitialOption = initial
+	b := sectionWith(mrkdwn.F("*Organization*\nYour commands use the one you choose here."), sel)
+	b.BlockID = homeOrgBlockID
+	return b
+}
+
+// requestOnHome is the request waiting for the viewer, with its buttons,
+// at the top of their My Credit.
+func (a *App) requestOnHome(m domain.Membership, p domain.Transfer, n names) []slack.Block {
+	parts := transferParts{org: m.Org, t: p, initiator: n[p.InitiatorID], recipient: m.Member}
+	msg := requestMessage(parts)
+	// The request's own blocks, without its header: My Credit has one.
+	return append(msg.blocks[1:], divider())
+}
+
+// usageChart is the image of the last 30 days' usage and the line that
+// says the same in words (the fallback when there is no image). The image
+// is uploaded to the workspace by the bot, private (no channel), and drawn
+// again only when the numbers changed.
+func (a *App) usageChart(ctx context.Context, org domain.Org, recent []domain.DayUsage) (slack.Block, md) {
+	days := make([]chart.Day, 0, len(recent))
+	for _, d := range recent {
+		t, err := time.Parse(time.DateOnly, d.Day)
+		if err != nil {
+			continue
+		}
+		days = append(days, chart.Day{Date: t, Micros: d.Amount})
+	}
+	c, err := chart.New(org.Name, days)
+	if err != nil {
+		a.log.ErrorContext(ctx, "slack: usage chart", "org", org.ID, "err", err)
+		return nil, mrkdwn.F("Usage of the last %d days could not be summed up just now.", len(recent))
+	}
+	trend := mrkdwn.F("%s", c.Trend())
+	fileID, err := a.chartFile(ctx, org, c)
+	if err != nil {
+		a.log.ErrorContext(ctx, "slack: upload the usage chart", "org", org.ID, "err", err)
+		return nil, trend
+	}
+	alt := blockkit.Truncate(c.Alt(), blockkit.MaxImageAltText)
+	return slack.NewImageBlockSlackFile(&slack.SlackFileObject{ID: fileID}, alt, chartBlockID, nil), trend
+}
+
+// chartFile is the Slack file of c: the one already uploaded when its
+// numbers are the same, else a new upload.
+func (a *App) chartFile(ctx context.Context, org domain.Org, c *chart.Chart) (string, error) {
+	key := c.Key()
+	if k, id, err := a.store.ChartFile(ctx, org.ID); err == nil && k == key && id != "" {
+		return id, nil
+	}
+	png, err := c.PNG()
+	if err != nil {
+		return "", err
+	}
+	api, err := a.api(ctx, org.SlackTeamID)
+	if err != nil {
+		return "", err
+	}
+	f, err := api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Reader: bytes.NewReader(png), FileSize: len(png),
+		Filename: "usage-" + org.ID + ".png", Title: fmt.Sprintf("Usage of %s, last %d days", org.Name, chartDays),
+		AltTxt: blockkit.Truncate(c.Alt(), blockkit.MaxImageAltText),
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := a.store.SetChartFile(ctx, org.ID, key, f.ID); err != nil {
+		a.log.ErrorContext(ctx, "slack: remember the usage chart", "org", org.ID, "err", err)
+	}
+	return f.ID, nil
 }

@@ -116,12 +116,12 @@ func TestScenarioWorkedExampleReversed(t *testing.T) {
 		t.Fatal("the holder left")
 	}
 	wantContains(t, "Sari's /credit", ephemeralText(t, f.send(slackapp.PathCommands, formType, f.commandBody("/credit", sari, ""))),
-		"*Acme*: balance 1,234.5 credits")
+		"*Acme's credit is healthy:* 1,234.5 credits left")
 	wantContains(t, "Dina's /credit", ephemeralText(t, f.send(slackapp.PathCommands, formType, f.commandBody("/credit", dina, ""))),
 		"Only the Billing holder", "<@"+sari+">")
 
 	wantContains(t, "Dina's /billing role", ephemeralText(t, f.billing(dina, "role <@"+sari+"|sari> owner")),
-		"<@"+sari+"> is now Owner")
+		"<@"+sari+"> is now an Owner")
 	back := f.transferAs(sari, "dina")
 	opens := f.slack.Calls("views.open")
 	view, err := opens[len(opens)-1].View()
@@ -144,7 +144,7 @@ func TestScenarioWorkedExampleReversed(t *testing.T) {
 		t.Errorf("Sari's everyday role changed to %s", got)
 	}
 	assertRewritten(t, f.slack, back.RecipientMessage, back.InitiatorMessage, "accepted")
-	wantContains(t, "what Sari is told", f.posted(dmChannel(sari))[0].Text, "<@"+dina+"> accepted the Billing role")
+	wantContains(t, "what Sari is told", f.posted(dmChannel(sari))[0].Text, "<@"+dina+"> accepted your request")
 }
 
 // TestScenarioExpiredRequestReplaced: a request nobody answered expires;
@@ -155,7 +155,7 @@ func TestScenarioExpiredRequestReplaced(t *testing.T) {
 	old := f.transferAs(dina, "sari")
 	f.ahead.Store(int64(domain.DefaultTransferTTL + time.Hour))
 	f.slack.Reset()
-	wantContains(t, "status after expiry", ephemeralText(t, f.billing(dina, "status")), "No transfer of Billing is pending")
+	wantContains(t, "status after expiry", ephemeralText(t, f.billing(dina, "status")), "No transfer is waiting for an answer")
 
 	f.transferAs(dina, "omar")
 	if got := f.transfer(old.ID).Status; got != domain.TransferExpired {
@@ -274,13 +274,13 @@ func TestScenarioLeaving(t *testing.T) {
 		wantActive bool
 	}{
 		{name: "a Member asks", user: ravi, text: "leave", wantActive: true,
-			want: []string{"*Acme*", "an operator", "`/billing leave confirm`"}},
+			want: []string{"*Acme*", "only whoever runs orgcredit for it can add you back", "Leave Acme", "Stay"}},
 		{name: "a Member in two organizations asks about one", user: sari, text: "leave org:acme", wantActive: true,
 			before: func(f *fixture) { f.secondOrg() },
-			want:   []string{"*Acme*", "`/billing leave confirm org:acme`"}},
+			want:   []string{"Leaving *Acme*", "Leave Acme"}},
 		{name: "the recipient of a pending transfer asks", user: sari, text: "leave", wantActive: true,
 			before: func(f *fixture) { f.transferAs(dina, "sari") },
-			want:   []string{"pending", "`/billing leave confirm`"}},
+			want:   []string{"The Billing transfer waiting for an answer is cancelled too", "Leave Acme"}},
 		{name: "a Member confirms", user: ravi, text: "leave confirm", want: []string{"You left *Acme*"}},
 		{name: "the holder is told how", user: dina, text: "leave", wantActive: true,
 			want: []string{"holds Billing", "Transfer Billing first with `/billing transfer`"}},
@@ -293,7 +293,7 @@ func TestScenarioLeaving(t *testing.T) {
 			},
 			want: []string{"last Owner", "Make another member an Owner first"}},
 		{name: "leave with nonsense", user: ravi, text: "leave now", wantActive: true,
-			want: []string{"`/billing leave confirm`"}},
+			want: []string{"Leave Acme"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -357,10 +357,10 @@ func TestScenarioGroupsAndRoles(t *testing.T) {
 		{omar, "group cap nope 5", []string{`"nope"`, "/billing groups"}, func() bool { return capOf("nope") == -1 }},
 		{sari, "group cap eng 5", []string{"Only Owners and Admins"}, func() bool { return capOf("eng") == 1000*credit }},
 		{sari, "group create ops 5", []string{"Only Owners and Admins"}, func() bool { return capOf("ops") == -1 }},
-		{omar, "group assign bot1 eng", []string{"*Bot One* (`bot1`) is now in budget group `eng`"}, nil},
+		{omar, "group assign bot1 eng", []string{"*Bot One* of *Acme* is now in budget group `eng`"}, nil},
 		{omar, "group assign bot1 nope", []string{`"nope"`, "/billing groups"}, nil},
 		{omar, "group assign ghost eng", []string{`"ghost"`}, nil},
-		{omar, "groups", []string{"*Engineering team* (`eng`)", "of 1,000 credits spent"}, nil},
+		{omar, "groups", []string{"*Engineering team* — 0 % · 0 of 1,000 credits"}, nil},
 		{sari, "groups", []string{"Owners, Admins and the Billing holder"}, nil},
 
 		{omar, "role <@" + sari + "|sari> billing", []string{"not an everyday role", "/billing transfer"},
@@ -372,7 +372,7 @@ func TestScenarioGroupsAndRoles(t *testing.T) {
 		{sari, "role <@" + ravi + "> admin", []string{"Only Owners and Admins"},
 			func() bool { return f.member("ravi").Role == domain.RoleBuilder }},
 		{omar, "role <@" + stray + "> admin", []string{"<@" + stray + "> is not an active member of *Acme*"}, nil},
-		{omar, "role <@" + ravi + "> admin", []string{"<@" + ravi + "> is now Admin in *Acme*"},
+		{omar, "role <@" + ravi + "> admin", []string{"<@" + ravi + "> is now an Admin in *Acme*"},
 			func() bool { return f.member("ravi").Role == domain.RoleAdmin }},
 		{omar, "role <@" + ravi + "> admin", []string{"already Admin"}, nil},
 
@@ -399,10 +399,10 @@ func TestScenarioTwoOrganizations(t *testing.T) {
 		return ephemeralText(t, f.send(slackapp.PathCommands, formType, f.commandBody("/credit", user, text)))
 	}
 	wantContains(t, "/credit without an organization", credit(sari, ""),
-		"several organizations", "*Acme* (`org:acme`)", "*Beta* (`org:beta`)", "`/credit org:acme`")
-	wantContains(t, "/credit org:beta", credit(sari, "org:beta"), "*Beta*: balance 7 credits")
+		"You belong to 2 organizations", "*Acme* (`org:acme`)", "*Beta* (`org:beta`)", "Choose one in *My Credit*")
+	wantContains(t, "/credit org:beta", credit(sari, "org:beta"), "*Beta's credit is healthy:* 7 credits left")
 	wantContains(t, "/credit org:acme", credit(sari, "org:acme"), "Only the Billing holder of *Acme*", "<@"+dina+">")
-	wantContains(t, "/billing status without an organization", ephemeralText(t, f.billing(sari, "status")), "`/billing status org:acme`")
+	wantContains(t, "/billing status without an organization", ephemeralText(t, f.billing(sari, "status")), "Choose one in *My Credit*", "`org:&lt;id&gt;`")
 
 	// App Home: opened, it shows the first organization with a selector.
 	f.slack.Reset()
@@ -419,16 +419,18 @@ func TestScenarioTwoOrganizations(t *testing.T) {
 	}
 	homeEvent("")
 	home := publishedFor(t, f.slack, sari)
-	wantContains(t, "Sari's home", home, `"action_id":"home_org"`, "Only the Billing holder of *Acme*", `"private_metadata":"acme"`)
+	wantContains(t, "Sari's home", home, `"action_id":"home_org"`, "*Acme* · Billing is held by <@"+dina+">", "Only the Billing holder sees Acme's credit", `"private_metadata":"acme"`)
 	f.interact(map[string]any{
 		"type": "block_actions", "team": map[string]any{"id": team}, "user": map[string]any{"id": sari, "team_id": team},
 		"container": map[string]any{"type": "view", "view_id": "V1"},
 		"actions": []any{map[string]any{"type": "static_select", "action_id": "home_org", "block_id": "home_org_select",
 			"selected_option": map[string]any{"value": "beta", "text": map[string]any{"type": "plain_text", "text": "Beta"}}}},
 	})
-	wantContains(t, "Sari's home on Beta", publishedFor(t, f.slack, sari), "you hold Billing", "7 credits", `"private_metadata":"beta"`)
-	homeEvent("beta")
-	wantContains(t, "Sari's home reopened", publishedFor(t, f.slack, sari), "you hold Billing", `"private_metadata":"beta"`)
+	wantContains(t, "Sari's home on Beta", publishedFor(t, f.slack, sari), "Beta's credit is healthy", "7 credits", `"private_metadata":"beta"`)
+	homeEvent("")
+	wantContains(t, "Sari's home reopened", publishedFor(t, f.slack, sari), "Beta's credit is healthy", `"private_metadata":"beta"`)
+	// The choice is the default of her commands from now on.
+	wantContains(t, "/credit after choosing Beta", credit(sari, ""), "*Beta's credit is healthy:* 7 credits left")
 
 	// A transfer in Beta, to Omar (a Member of Beta and the Admin of Acme).
 	if r := f.billing(sari, "transfer org:beta"); r.StatusCode != 200 || r.Body != "" {
@@ -470,7 +472,7 @@ func TestScenarioTwoOrganizations(t *testing.T) {
 	if f.orgNow().BillingHolderID != "dina" || f.pending() != nil {
 		t.Error("the transfer in Beta touched Acme")
 	}
-	wantContains(t, "what Sari is told", f.posted(dmChannel(sari))[0].Text, "<@"+omar+"> accepted the Billing role")
+	wantContains(t, "what Sari is told", f.posted(dmChannel(sari))[0].Text, "<@"+omar+"> accepted your request", "Billing of *Beta*")
 }
 
 // TestScenarioMalformed: what is not a well-formed Slack request, though
@@ -601,9 +603,9 @@ func TestScenarioRetries(t *testing.T) {
 func TestScenarioInitiatorDemoted(t *testing.T) {
 	f := newFixture(t)
 	tr := f.transferAs(dina, "sari")
-	wantContains(t, "Dina makes Ravi an Owner", ephemeralText(t, f.billing(dina, "role <@"+ravi+"> owner")), "is now Owner")
-	wantContains(t, "Ravi makes Dina an Admin", ephemeralText(t, f.billing(ravi, "role <@"+dina+"> admin")), "is now Admin")
-	wantContains(t, "status", ephemeralText(t, f.billing(sari, "status")), "pending since")
+	wantContains(t, "Dina makes Ravi an Owner", ephemeralText(t, f.billing(dina, "role <@"+ravi+"> owner")), "is now an Owner")
+	wantContains(t, "Ravi makes Dina an Admin", ephemeralText(t, f.billing(ravi, "role <@"+dina+"> admin")), "is now an Admin")
+	wantContains(t, "status", ephemeralText(t, f.billing(sari, "status")), "asked you", "to take over Billing", "The request expires <!date^")
 
 	f.slack.Reset()
 	f.click(sari, "transfer_accept", tr, tr.RecipientMessage)
@@ -642,14 +644,20 @@ func TestScenarioHomeAfterChanges(t *testing.T) {
 		}
 		return publishedFor(t, f.slack, user)
 	}
-	wantContains(t, "Dina's home", open(dina), "you hold Billing", "1,234.5 credits", "No transfer is pending")
-	wantContains(t, "Omar's home", open(omar), "Only the Billing holder of *Acme*", "<@"+dina+">")
+	wantContains(t, "Dina's home", open(dina), "credit is healthy", "1,234.5 credits", "You hold Billing of Acme", "Transfer Billing Role")
+	wantContains(t, "Omar's home", open(omar), "Only the Billing holder sees Acme's credit", "<@"+dina+">")
 	wantContains(t, "a stranger's home", open(stray), "not a member of any organization")
 	if h := open(omar); strings.Contains(h, "1,234.5") {
 		t.Errorf("Omar sees the balance:\n%s", h)
 	}
 	f.transferAs(dina, "sari")
-	wantContains(t, "Dina's home with a pending transfer", open(dina), "pending since", "<@"+sari+">")
+	h := open(dina)
+	wantContains(t, "Dina's home with a pending transfer", h, "You asked <@"+sari+"> to take over Billing", "Cancel request")
+	if strings.Contains(h, "Transfer Billing Role\"") {
+		t.Errorf("Dina's home offers a second transfer while one is pending:\n%s", h)
+	}
+	// Sari finds the request waiting for her, with its buttons.
+	wantContains(t, "Sari's home with the request", open(sari), "<@"+dina+"> asks you to take over the *Billing* role", `"action_id":"transfer_accept"`, `"action_id":"transfer_decline"`)
 }
 
 // TestScenarioSweepRacesClick: the sweeper expires Sari's request while she

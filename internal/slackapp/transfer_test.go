@@ -146,7 +146,7 @@ func assertRewritten(t *testing.T, s *slacktestx.Server, msgs ...any) {
 		for _, u := range updates {
 			if u.Param("channel") == msg.Channel && u.Param("ts") == msg.TS {
 				found = true
-				if u.HasButtons() {
+				if u.HasTransferButtons() {
 					t.Errorf("chat.update of %v still has buttons: %s", msg, u.Text())
 				}
 				if !strings.Contains(u.Text(), want) {

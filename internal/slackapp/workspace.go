@@ -47,8 +47,3 @@ func (a *App) api(ctx context.Context, teamID string) (*slack.Client, error) {
 	return c, nil
 }
 
-// client is a transitional accessor while the surfaces move to api.
-func (a *App) client(ctx context.Context) *slack.Client {
-	c, _ := a.workspaces.Client(ctx, "")
-	return c
-}

@@ -120,6 +120,42 @@ func (c Call) HasButtons() bool {
 		strings.Contains(string(c.JSON["view"]), `"type":"button"`)
 }
 
+// HasTransferButtons reports whether the call's blocks hold a live button
+// of a Billing transfer (Accept, Decline, Cancel request).
+func (c Call) HasTransferButtons() bool {
+	for _, s := range []string{c.Form.Get("blocks"), string(c.JSON["view"]), string(c.JSON["blocks"])} {
+		if strings.Contains(s, `"action_id":"transfer_accept"`) || strings.Contains(s, `"action_id":"transfer_decline"`) ||
+			strings.Contains(s, `"action_id":"transfer_cancel"`) {
+			return true
+		}
+	}
+	return false
+}
+
+// upload takes a file's bytes at its upload URL, and records them as a
+// call of method "upload" (the body in Form "bytes").
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f, _, err := r.FormFile("file")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Method: "upload", Form: url.Values{"file_id": {strings.TrimPrefix(r.URL.Path, uploadPath)}, "bytes": {string(b)}}})
+	s.mu.Unlock()
+	_, _ = io.WriteString(w, "OK - "+strconv.Itoa(len(b)))
+}
+
 // Server is a slacktest server with the extra methods and a call log.
 type Server struct {
 	*slacktest.Server
@@ -139,7 +175,13 @@ var Methods = []string{
 	"views.open", "views.publish", "views.update",
 	"chat.postMessage", "chat.update", "chat.postEphemeral",
 	"conversations.open",
+	"files.getUploadURLExternal", "files.completeUploadExternal",
 }
+
+// uploadPath is where the server takes a file's bytes, as Slack's upload
+// URL does (the client posts them between getUploadURLExternal and
+// completeUploadExternal).
+const uploadPath = "/upload/"
 
 // New starts a server and stops it when the test ends.
 func New(t testing.TB) *Server {
@@ -152,6 +194,7 @@ func New(t testing.TB) *Server {
 		for _, m := range Methods {
 			c.Handle("/"+m, s.handler(m))
 		}
+		c.Handle(uploadPath, s.upload)
 	})
 	s.Start()
 	t.Cleanup(s.Stop)
@@ -268,7 +311,7 @@ func (s *Server) handler(method string) http.HandlerFunc {
 			_ = json.NewEncoder(w).Encode(refuse(c))
 			return
 		}
-		_ = json.NewEncoder(w).Encode(answer(c, seq))
+		_ = json.NewEncoder(w).Encode(answer(c, seq, s.GetAPIURL()))
 	}
 }
 
@@ -393,7 +436,7 @@ func CheckAnswer(t testing.TB, body []byte, resp events.APIGatewayV2HTTPResponse
 
 // answer is what Slack answers to a successful call, as far as the client
 // reads it.
-func answer(c Call, seq int) map[string]any {
+func answer(c Call, seq int, apiURL string) map[string]any {
 	ts := fmt.Sprintf("1700000000.%06d", seq)
 	switch c.Method {
 	case "conversations.open":
@@ -406,6 +449,13 @@ func answer(c Call, seq int) map[string]any {
 		return map[string]any{"ok": true, "channel": c.Form.Get("channel"), "ts": c.Form.Get("ts"), "text": c.Form.Get("text")}
 	case "chat.postEphemeral":
 		return map[string]any{"ok": true, "message_ts": ts}
+	case "files.getUploadURLExternal":
+		id := fmt.Sprintf("F%06d", seq)
+		return map[string]any{"ok": true, "file_id": id, "upload_url": apiURL + strings.TrimPrefix(uploadPath, "/") + id}
+	case "files.completeUploadExternal":
+		var files []map[string]any
+		_ = json.Unmarshal([]byte(c.Form.Get("files")), &files)
+		return map[string]any{"ok": true, "files": files}
 	default: // views.*
 		view := map[string]any{"id": fmt.Sprintf("V%06d", seq)}
 		if raw, ok := c.JSON["view"]; ok {

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Text is mrkdwn that is safe to send.
@@ -122,3 +123,31 @@ func Link(rawURL string, label any) Text {
 	}
 	return Text{"<" + rawURL + "|" + strings.ReplaceAll(l.s, "|", "¦") + ">"}
 }
+
+// Truncate keeps t within n characters (as Slack counts them), ending a
+// cut text with "…". It never cuts an escape (&amp;) or a piece of markup
+// (<@U…>, <!date…>, <url|label>) in two: the cut falls before it.
+func Truncate(t Text, n int) Text {
+	r := []rune(t.s)
+	if len(r) <= n {
+		return t
+	}
+	if n < 1 {
+		return Text{}
+	}
+	cut := n - 1
+	// Step back out of an unfinished entity or markup.
+	for i := cut - 1; i >= 0 && i >= cut-64; i-- {
+		if r[i] == ';' || r[i] == '>' {
+			break
+		}
+		if r[i] == '&' || r[i] == '<' {
+			cut = i
+			break
+		}
+	}
+	return Text{string(r[:cut]) + "…"}
+}
+
+// Len is t's length in characters, as Slack counts them.
+func (t Text) Len() int { return utf8.RuneCountInString(t.s) }

@@ -80,3 +80,23 @@ func TestMarkupTheAppMeans(t *testing.T) {
 		}
 	}
 }
+
+func TestTruncateKeepsMarkupWhole(t *testing.T) {
+	tests := []struct {
+		in   Text
+		n    int
+		want string
+	}{
+		{Escape("short"), 10, "short"},
+		{Escape("abcdefghij"), 5, "abcd…"},
+		{F("ab%s", "&&&&"), 5, "ab…"},                    // "ab&amp;…" would cut &amp; in two
+		{F("hi %s there", Mention("U0DINA")), 8, "hi …"}, // not "hi <@U0D…"
+		{F("x %s y", Link("https://e.example/a", "go")), 12, "x …"},
+		{Escape("日本語のテキスト"), 4, "日本語…"},
+	}
+	for _, tt := range tests {
+		if got := Truncate(tt.in, tt.n); got.String() != tt.want || got.Len() > tt.n {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
