@@ -100,11 +100,11 @@ type Config struct {
 
 // App answers Slack's requests.
 type App struct {
-	store      Store
-	workspaces Workspaces
-	secret     string
-	appID      atomic.Value // string
-	now        func() time.Time
+	store       Store
+	workspaces  Workspaces
+	secret      string
+	appID       atomic.Value // string
+	now         func() time.Time
 	log         *slog.Logger
 	budget      time.Duration
 	transferTTL time.Duration

@@ -129,7 +129,9 @@ type helpEntry struct {
 
 func always(domain.Membership, *domain.Transfer) bool { return true }
 
-func managers(m domain.Membership, _ *domain.Transfer) bool { return domain.CanManage(&m.Member) == nil }
+func managers(m domain.Membership, _ *domain.Transfer) bool {
+	return domain.CanManage(&m.Member) == nil
+}
 
 func groupViewers(m domain.Membership, _ *domain.Transfer) bool {
 	return domain.CanViewGroups(m.Org, m.Member) == nil
@@ -137,10 +139,14 @@ func groupViewers(m domain.Membership, _ *domain.Transfer) bool {
 
 var helpEntries = []helpEntry{
 	{"/credit", "your organization's credit: balance, this month's usage, groups near their cap",
-		func(m domain.Membership, _ *domain.Transfer) bool { return domain.CanViewCredit(m.Org, m.Member) == nil }},
+		func(m domain.Membership, _ *domain.Transfer) bool {
+			return domain.CanViewCredit(m.Org, m.Member) == nil
+		}},
 	{"/billing status", "who holds Billing, and any transfer waiting for an answer", always},
 	{"/billing transfer", "offer the Billing role to another member (they accept or decline)",
-		func(m domain.Membership, p *domain.Transfer) bool { return domain.CanStartTransfer(m.Org, m.Member) == nil && p == nil }},
+		func(m domain.Membership, p *domain.Transfer) bool {
+			return domain.CanStartTransfer(m.Org, m.Member) == nil && p == nil
+		}},
 	{"/billing cancel", "cancel your transfer that is waiting for an answer",
 		func(m domain.Membership, p *domain.Transfer) bool { return p != nil && p.InitiatorID == m.Member.ID }},
 	{"/billing groups", "budget groups with this month's spend against their caps", groupViewers},

@@ -17,16 +17,16 @@ import (
 
 // creditFacts are an organization's credit as the holder sees it.
 type creditFacts struct {
-	org        domain.Org
-	pool       domain.Pool
-	period     string
-	thisMonth  domain.Micros
-	lastMonth  domain.Micros
-	today      domain.Micros
-	recent     []domain.DayUsage // the last 30 days, oldest first, today last
-	groups     []domain.GroupStatus
-	daysLeft   int64
-	paceKnown  bool
+	org       domain.Org
+	pool      domain.Pool
+	period    string
+	thisMonth domain.Micros
+	lastMonth domain.Micros
+	today     domain.Micros
+	recent    []domain.DayUsage // the last 30 days, oldest first, today last
+	groups    []domain.GroupStatus
+	daysLeft  int64
+	paceKnown bool
 }
 
 // historyDays is how many days of usage the holder's views read: this

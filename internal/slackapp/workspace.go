@@ -46,4 +46,3 @@ func (a *App) api(ctx context.Context, teamID string) (*slack.Client, error) {
 	}
 	return c, nil
 }
-
