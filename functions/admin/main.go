@@ -19,14 +19,16 @@ import (
 
 	"github.com/orgcredit/orgcredit/internal/adminapi"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 )
 
 func main() {
 	store, err := dynamo.OpenFromEnv(context.Background(), os.Getenv)
 	if err != nil {
-		slog.Error("cannot open the store", "err", err)
+		metrics.Logger(metrics.FunctionAdmin, os.Stderr).Error("cannot open the store", "err", err)
 		os.Exit(1)
 	}
 	api := adminapi.New(store, adminapi.WithAdminToken(os.Getenv("ADMIN_TOKEN")))
-	lambda.Start(api.Handle)
+	slog.SetDefault(metrics.Logger(metrics.FunctionAdmin, os.Stderr))
+	lambda.Start(metrics.Wrap(metrics.FunctionAdmin, os.Stdout, api.Handle))
 }

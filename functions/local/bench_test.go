@@ -13,6 +13,7 @@ import (
 
 	"github.com/orgcredit/orgcredit/internal/domain"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 	"github.com/orgcredit/orgcredit/internal/dynamotest"
 )
 
@@ -42,7 +43,7 @@ func BenchmarkDebitEndToEndVsBare(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg := config{AdminToken: "admin", SlackSigningSecret: "secret"}
-	srv := httptest.NewServer(routes(store, slackApp(store, cfg), cfg))
+	srv := httptest.NewServer(routes(store, slackApp(store, cfg), cfg, metrics.NewTotals()))
 	defer srv.Close()
 	token := demo.Agents[0].Token
 	agent, err := store.AgentByToken(ctx, token)

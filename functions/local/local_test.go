@@ -18,6 +18,7 @@ import (
 
 	"github.com/orgcredit/orgcredit/internal/domain"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 	"github.com/orgcredit/orgcredit/internal/embedded"
 	"github.com/orgcredit/orgcredit/internal/notify"
 )
@@ -92,7 +93,7 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config{AdminToken: "admin-secret", SlackSigningSecret: "signing-secret"}
-	srv := httptest.NewServer(routes(st, slackApp(st, cfg), cfg))
+	srv := httptest.NewServer(routes(st, slackApp(st, cfg), cfg, metrics.NewTotals()))
 	defer srv.Close()
 
 	do := func(method, path, auth, body string) (int, string, http.Header) {
@@ -127,6 +128,12 @@ func TestServer(t *testing.T) {
 		{"GET", "/v1/balance", "admin-secret", "", 401, "unauthorized"},
 		{"GET", "/", "", "", 404, "not-found"},
 		{"DELETE", "/v1/balance", token, "", 405, "method-not-allowed"},
+		// The figures the functions send to CloudWatch, added up: one debit
+		// and one duplicate so far, and the refusals above by rule.
+		{"GET", "/local/metrics", "", "", 200, `"usage/Debits": 1`},
+		{"GET", "/local/metrics", "", "", 200, `"usage/Duplicates": 1`},
+		{"GET", "/local/metrics", "", "", 200, `"usage/DebitedMicros": 1250000`},
+		{"GET", "/local/metrics", "", "", 200, `"admin/Refusals/unauthorized": 2`},
 		// Paths are routed as sent, as API Gateway does: no cleaning, no
 		// redirects in HTML.
 		{"POST", "//v1/usage", token, `{"id":"demo-0002","amount_micros":1}`, 404, "not-found"},
@@ -157,7 +164,7 @@ func TestServer(t *testing.T) {
 func TestLocalServerMountsSlack(t *testing.T) {
 	st := newStore(t)
 	cfg := config{AdminToken: "admin-secret", SlackSigningSecret: "signing-secret"}
-	srv := httptest.NewServer(routes(st, slackApp(st, cfg), cfg))
+	srv := httptest.NewServer(routes(st, slackApp(st, cfg), cfg, metrics.NewTotals()))
 	defer srv.Close()
 
 	body := `{"type":"url_verification","token":"x","challenge":"chal-123"}`

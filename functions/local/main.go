@@ -41,6 +41,7 @@ import (
 	"github.com/orgcredit/orgcredit/internal/apigw"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
 	"github.com/orgcredit/orgcredit/internal/embedded"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 	"github.com/orgcredit/orgcredit/internal/notify"
 	"github.com/orgcredit/orgcredit/internal/slackapp"
 )
@@ -57,6 +58,7 @@ type config struct {
 	DemoSlack          demoSlack // who the demo's people are in Slack
 	DynamoDBEndpoint   string
 	Table              string
+	TransferTTL        time.Duration
 	generated          []string // names of the values made up at start
 }
 
@@ -106,7 +108,8 @@ func run() error {
 
 	app := slackApp(store, cfg)
 	socket := startSocketMode(ctx, cfg, app)
-	srv := &http.Server{Handler: routes(store, app, cfg), ReadHeaderTimeout: 10 * time.Second}
+	totals := metrics.NewTotals()
+	srv := &http.Server{Handler: routes(store, app, cfg, totals), ReadHeaderTimeout: 10 * time.Second}
 	printBanner(os.Stdout, cfg, base, demo)
 
 	// There are no DynamoDB Streams or schedules locally: every write goes
@@ -117,7 +120,7 @@ func run() error {
 	if !cfg.slackReachable() {
 		notifySlack = printedSlack{log: slog.Default()}
 	}
-	go notify.New(store, notifySlack, notify.WithLogger(slog.Default())).Follow(ctx, db.Feed(), notify.FollowOptions{})
+	go notify.New(store, notifySlack, notify.WithLogger(slog.Default())).Follow(ctx, db.Feed(), notify.FollowOptions{Totals: totals})
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -146,10 +149,10 @@ func run() error {
 // "//v1/usage" or "/admin/orgs/x/../y" and answer a 307 redirect in HTML,
 // while API Gateway hands such paths to the function, whose router answers
 // a 404 problem.
-func routes(store *dynamo.Store, app *slackapp.App, cfg config) http.Handler {
-	agent := apigw.HTTP(agentapi.New(store).Handle)
-	admin := apigw.HTTP(adminapi.New(store, adminapi.WithAdminToken(cfg.AdminToken)).Handle)
-	slackHandler := apigw.HTTP(app.Handle)
+func routes(store *dynamo.Store, app *slackapp.App, cfg config, totals *metrics.Totals) http.Handler {
+	agent := apigw.HTTP(measured(totals, metrics.FunctionUsage, agentapi.New(store).Handle))
+	admin := apigw.HTTP(measured(totals, metrics.FunctionAdmin, adminapi.New(store, adminapi.WithAdminToken(cfg.AdminToken)).Handle))
+	slackHandler := apigw.HTTP(measured(totals, metrics.FunctionSlack, app.Handle))
 	notFound := apigw.HTTP(func(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		return apigw.NotFound(req), nil
 	})
@@ -161,6 +164,8 @@ func routes(store *dynamo.Store, app *slackapp.App, cfg config) http.Handler {
 			admin.ServeHTTP(w, r)
 		case p == "/slack/commands", p == "/slack/interactions", p == "/slack/events":
 			slackHandler.ServeHTTP(w, r)
+		case p == metricsPath && r.Method == http.MethodGet:
+			serveTotals(w, totals)
 		default:
 			notFound.ServeHTTP(w, r)
 		}
@@ -183,6 +188,7 @@ func loadConfig() config {
 	cfg.SlackAppToken = os.Getenv("SLACK_APP_TOKEN")
 	cfg.DemoSlack = demoSlackFromEnv(os.Getenv)
 	cfg.DynamoDBEndpoint = os.Getenv("DYNAMODB_ENDPOINT")
+	cfg.TransferTTL, _ = dynamo.TransferTTLFromEnv(os.Getenv) // checked again, with its error, when the store opens
 	cfg.Table = os.Getenv("TABLE_NAME")
 	if cfg.Table == "" {
 		cfg.Table = dynamo.DefaultTableName
@@ -210,6 +216,8 @@ func slackApp(store *dynamo.Store, cfg config) *slackapp.App {
 		Store:         store,
 		Workspaces:    slackapp.OneWorkspace(slack.New(cfg.SlackBotToken, opts...)),
 		SigningSecret: cfg.SlackSigningSecret,
+		AppID:         os.Getenv("SLACK_APP_ID"),
+		TransferTTL:   cfg.TransferTTL,
 		Logger:        slog.Default(),
 	})
 }

@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 	"github.com/orgcredit/orgcredit/internal/notify"
 	"github.com/orgcredit/orgcredit/internal/secrets"
 	"github.com/orgcredit/orgcredit/internal/slackapp"
@@ -31,7 +31,7 @@ var _ notify.Slack = (*slackapp.App)(nil)
 
 func main() {
 	ctx := context.Background()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := metrics.Logger(metrics.FunctionNotifier, os.Stderr)
 	fail := func(msg string, args ...any) {
 		log.Error(msg, args...)
 		os.Exit(1)
@@ -53,7 +53,8 @@ func main() {
 	if u := os.Getenv("SLACK_API_URL"); u != "" {
 		opts = append(opts, slack.OptionAPIURL(u))
 	}
-	app := slackapp.New(slackapp.Config{Store: store, Workspaces: slackapp.OneWorkspace(slack.New(creds.BotToken, opts...)), Logger: log})
+	app := slackapp.New(slackapp.Config{Store: store, Workspaces: slackapp.OneWorkspace(slack.New(creds.BotToken, opts...)),
+		AppID: os.Getenv("SLACK_APP_ID"), Logger: log})
 	n := notify.New(store, app, notify.WithLogger(log))
-	lambda.Start(n.Handle)
+	lambda.Start(metrics.Wrap(metrics.FunctionNotifier, os.Stdout, n.Handle))
 }

@@ -13,20 +13,20 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 	"github.com/orgcredit/orgcredit/internal/secrets"
 	"github.com/orgcredit/orgcredit/internal/slackapp"
 )
 
 func main() {
 	ctx := context.Background()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := metrics.Logger(metrics.FunctionSlack, os.Stderr)
 	fail := func(msg string, args ...any) {
 		log.Error(msg, args...)
 		os.Exit(1)
@@ -42,6 +42,10 @@ func main() {
 	if creds.SigningSecret == "" {
 		fail("no Slack signing secret: set SLACK_SECRET_ARN (or, locally, SLACK_SIGNING_SECRET); every Slack request would be refused")
 	}
+	ttl, err := dynamo.TransferTTLFromEnv(os.Getenv)
+	if err != nil {
+		fail("bad configuration", "err", err)
+	}
 	var opts []slack.Option
 	if u := os.Getenv("SLACK_API_URL"); u != "" {
 		opts = append(opts, slack.OptionAPIURL(u))
@@ -50,7 +54,9 @@ func main() {
 		Store:         store,
 		Workspaces:    slackapp.OneWorkspace(slack.New(creds.BotToken, opts...)),
 		SigningSecret: creds.SigningSecret,
+		AppID:         os.Getenv("SLACK_APP_ID"),
+		TransferTTL:   ttl,
 		Logger:        log,
 	})
-	lambda.Start(app.Handle)
+	lambda.Start(metrics.Wrap(metrics.FunctionSlack, os.Stdout, app.Handle))
 }

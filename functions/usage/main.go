@@ -16,16 +16,18 @@ import (
 
 	"github.com/orgcredit/orgcredit/internal/agentapi"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 )
 
 func main() {
 	store, err := dynamo.OpenFromEnv(context.Background(), os.Getenv)
 	if err != nil {
-		slog.Error("cannot open the store", "err", err)
+		metrics.Logger(metrics.FunctionUsage, os.Stderr).Error("cannot open the store", "err", err)
 		os.Exit(1)
 	}
 	// The API lives as long as the execution environment, so its token
 	// cache spares DynamoDB a token read on most requests.
 	api := agentapi.New(store)
-	lambda.Start(api.Handle)
+	slog.SetDefault(metrics.Logger(metrics.FunctionUsage, os.Stderr))
+	lambda.Start(metrics.Wrap(metrics.FunctionUsage, os.Stdout, api.Handle))
 }

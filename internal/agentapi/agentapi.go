@@ -21,6 +21,7 @@ import (
 
 	"github.com/orgcredit/orgcredit/internal/apigw"
 	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 )
 
 // OpenAPI is the OpenAPI 3.1 document of this API.
@@ -196,6 +197,7 @@ func (a *API) postUsage(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	a.tokens.refresh(c.token, res.Agent)
+	counted(ctx, res)
 	u := res.Usage
 	out := UsageResponse{
 		ID:            u.ID,
@@ -252,6 +254,16 @@ func (a *API) getBalance(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		}
 	}
 	return apigw.JSON(http.StatusOK, out)
+}
+
+// counted records a debit in the request's metrics.
+func counted(ctx context.Context, res domain.DebitResult) {
+	if res.Duplicate {
+		metrics.Count(ctx, metrics.Duplicates, 1)
+		return
+	}
+	metrics.Count(ctx, metrics.Debits, 1)
+	metrics.Add(ctx, metrics.DebitedMicros, float64(res.Usage.Amount))
 }
 
 func optional(s string) *string {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 )
 
 // Problem types are URIs under ProblemBase, one per kind of failure, and
@@ -154,6 +155,7 @@ func BadRequest(field, format string, args ...any) *Problem {
 // answered with a generic 500 that leaks nothing.
 func ErrorResponse(ctx context.Context, req events.APIGatewayV2HTTPRequest, err error) events.APIGatewayV2HTTPResponse {
 	p := ProblemFor(err)
+	count(ctx, p)
 	if p.Status >= 500 {
 		slog.ErrorContext(ctx, "request failed", "method", req.RequestContext.HTTP.Method, "path", req.RawPath,
 			"request_id", req.RequestContext.RequestID, "status", p.Status, "err", err)
@@ -166,6 +168,19 @@ func ErrorResponse(ctx context.Context, req events.APIGatewayV2HTTPRequest, err 
 		p.Instance = Path(req)
 	}
 	return ProblemResponse(p)
+}
+
+// count records a refused or failed request in the request's metrics: a
+// refusal by the rule (the problem type's name) that refused it.
+func count(ctx context.Context, p Problem) {
+	switch {
+	case p.Status == http.StatusTooManyRequests:
+		metrics.Count(ctx, metrics.Throttled, 1)
+	case p.Status == http.StatusServiceUnavailable:
+		metrics.Count(ctx, metrics.Unavailable, 1)
+	case p.Status >= 400 && p.Status < 500:
+		metrics.CountBy(ctx, metrics.Refusals, metrics.DimRule, strings.TrimPrefix(p.Type, ProblemBase), 1)
+	}
 }
 
 // ProblemFor maps an error to its problem without logging.

@@ -85,15 +85,25 @@ func (s *Store) Client() *dynamodb.Client { return s.db }
 // TRANSFER_TTL, how long a transfer request stays pending, as a Go
 // duration ("168h", the default, is 7 days).
 func OptionsFromEnv(getenv func(string) string) ([]Option, error) {
-	var opts []Option
-	if v := getenv("TRANSFER_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("TRANSFER_TTL=%q is not a positive duration such as 168h", v)
-		}
-		opts = append(opts, WithTransferTTL(d))
+	d, err := TransferTTLFromEnv(getenv)
+	if err != nil {
+		return nil, err
 	}
-	return opts, nil
+	return []Option{WithTransferTTL(d)}, nil
+}
+
+// TransferTTLFromEnv reads TRANSFER_TTL (default
+// domain.DefaultTransferTTL), which the Slack surface states too.
+func TransferTTLFromEnv(getenv func(string) string) (time.Duration, error) {
+	v := getenv("TRANSFER_TTL")
+	if v == "" {
+		return domain.DefaultTransferTTL, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("TRANSFER_TTL=%q is not a positive duration such as 168h", v)
+	}
+	return d, nil
 }
 
 // --- the one write primitive

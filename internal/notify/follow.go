@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orgcredit/orgcredit/internal/metrics"
 )
 
 // Source is a change stream read by position, as the local run records it
@@ -28,6 +30,9 @@ type FollowOptions struct {
 	// ScheduleEvery is how often the schedule handler runs (default
 	// 10 s; AWS runs it every 5 minutes).
 	ScheduleEvery time.Duration
+	// Totals, when set, adds up the metrics of every batch, as the
+	// deployed function sends them to CloudWatch.
+	Totals *metrics.Totals
 }
 
 // Follow does locally what the deployed stream mapping and schedule do:
@@ -52,7 +57,11 @@ func (n *Notifier) Follow(ctx context.Context, src Source, opt FollowOptions) {
 		if err != nil {
 			return // ctx is done
 		}
-		resp := n.HandleStream(ctx, events.DynamoDBEvent{Records: records})
+		r := metrics.New(metrics.FunctionNotifier)
+		resp := n.HandleStream(metrics.With(ctx, r), events.DynamoDBEvent{Records: records})
+		if opt.Totals != nil {
+			opt.Totals.Add(r)
+		}
 		if len(resp.BatchItemFailures) == 0 {
 			pos = next
 			src.Trim(pos)
