@@ -13,8 +13,8 @@ import (
 
 	"github.com/orgcredit/orgcredit/internal/domain"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
-	"github.com/orgcredit/orgcredit/internal/metrics"
 	"github.com/orgcredit/orgcredit/internal/dynamotest"
+	"github.com/orgcredit/orgcredit/internal/metrics"
 )
 
 // BenchmarkDebitEndToEndVsBare measures one debit through the local HTTP
