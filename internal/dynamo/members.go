@@ -90,32 +90,62 @@ func (s *Store) ListMembers(ctx context.Context, orgID string) ([]domain.Member,
 const maxMemberships = 100
 
 // Memberships resolves a Slack identity to the members it is, one per
-// organization, active members only.
+// organization, active members only. The index is eventually consistent,
+// so each member it names is confirmed by a consistent read, and read with
+// its organization: a few BatchGetItems, however many organizations.
 func (s *Store) Memberships(ctx context.Context, slackTeamID, slackUserID string) ([]domain.Membership, error) {
 	in := queryInput(GSI1Name, expression.Key(GSI1PartitionKey).Equal(expression.Value(slackUserGSI(slackTeamID, slackUserID))), false)
 	items, err := s.query(ctx, in, maxMemberships)
 	if err != nil {
 		return nil, err
 	}
-	var out []domain.Membership
+	var keys []key
 	for _, raw := range items {
 		it, err := unmarshal[memberItem](raw)
 		if err != nil {
 			return nil, unreadable("member", err)
 		}
-		// The index is eventually consistent: confirm with a consistent read.
-		m, err := s.GetMember(ctx, it.OrgID, it.ID)
-		if err != nil || !m.Active() {
-			continue
-		}
-		org, err := s.GetOrg(ctx, it.OrgID)
+		keys = append(keys, itemKey(orgPK(it.OrgID), memberSK(it.ID)), itemKey(orgPK(it.OrgID), skOrg))
+	}
+	members := map[string]domain.Member{}
+	orgs := map[string]domain.Org{}
+	for len(keys) > 0 {
+		n := min(len(keys), batchGetMax)
+		got, err := s.batchGet(ctx, keys[:n])
 		if err != nil {
 			return nil, err
+		}
+		keys = keys[n:]
+		for _, raw := range got {
+			switch itemType(raw) {
+			case typeMember:
+				it, err := unmarshal[memberItem](raw)
+				if err != nil {
+					return nil, unreadable("member", err)
+				}
+				members[it.OrgID] = it.domain()
+			case typeOrg:
+				it, err := unmarshal[orgItem](raw)
+				if err != nil {
+					return nil, unreadable("organization", err)
+				}
+				orgs[it.ID] = it.domain()
+			}
+		}
+	}
+	var out []domain.Membership
+	for orgID, m := range members {
+		org, ok := orgs[orgID]
+		if !ok || !m.Active() || m.SlackUserID != slackUserID {
+			continue
 		}
 		out = append(out, domain.Membership{Org: org, Member: m})
 	}
 	return out, nil
 }
+
+// batchGetMax is BatchGetItem's limit of keys per request.
+const batchGetMax = 100
 
 // SetRole edits a member's everyday role (domain.DecideRoleChange). actor
 // is nil for an operator. The last Owner is protected by a condition on the

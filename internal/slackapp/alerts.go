@@ -20,6 +20,22 @@ func (a *App) SendAlert(ctx context.Context, org domain.Org, holder domain.Membe
 }
 
 func (a *App) alertMessage(ctx context.Context, org domain.Org, al domain.Alert, group *domain.BudgetGroup) message {
+	f := creditFacts{org: org, pool: domain.Pool{OrgID: org.ID, Balance: al.Balance, Threshold: al.Threshold}, period: domain.Period(a.now())}
+	if al.Kind != domain.AlertGroupSpend {
+		read, err := a.readCredit(ctx, org)
+		if err != nil {
+			// The alert still goes out, with the figures it carries.
+			a.log.ErrorContext(ctx, "slack: read credit for an alert", "org", org.ID, "err", err)
+		} else {
+			f = read
+		}
+		f.pool.Balance, f.pool.Threshold = al.Balance, al.Threshold
+	}
+	return a.renderAlert(org, al, group, f)
+}
+
+// renderAlert lays out an alert from what was read.
+func (a *App) renderAlert(org domain.Org, al domain.Alert, group *domain.BudgetGroup, f creditFacts) message {
 	name := mrkdwn.Escape(org.Name)
 	var (
 		title string
@@ -28,16 +44,9 @@ func (a *App) alertMessage(ctx context.Context, org domain.Org, al domain.Alert,
 	)
 	switch al.Kind {
 	case domain.AlertLowBalance, domain.AlertExhausted:
-		f, err := a.readCredit(ctx, org)
-		if err != nil {
-			// The alert still goes out, with the figures it carries.
-			a.log.ErrorContext(ctx, "slack: read credit for an alert", "org", org.ID, "err", err)
-			f = creditFacts{org: org, pool: domain.Pool{OrgID: org.ID, Balance: al.Balance, Threshold: al.Threshold}, period: domain.Period(a.now())}
-		}
-		f.pool.Balance, f.pool.Threshold = al.Balance, al.Threshold
 		figs = []md{field("Balance", credits(al.Balance)), field("Low-balance threshold", thresholdWords(al.Threshold)), field("Used today", credits(f.today))}
 		if p := paceWords(f); !p.Empty() {
-			figs = append(figs, field("At this pace", p))
+			figs = append(figs, field("Credit lasts", p))
 		}
 		if al.Kind == domain.AlertExhausted {
 			title = "Credit pool empty · " + org.Name

@@ -507,6 +507,12 @@ func (a *App) cmdCredit(ctx context.Context, c cmdCtx, m domain.Membership) resp
 	if err != nil {
 		return a.say(ctx, a.failure(ctx, "read credit", err))
 	}
+	return a.answer(ctx, a.creditAnswer(m.Org, f))
+}
+
+// creditAnswer is /credit for the Billing holder: the state in words, the
+// figures, the groups near their cap, and where to go next.
+func (a *App) creditAnswer(org domain.Org, f creditFacts) message {
 	state := stateLine(f)
 	blocks := []slack.Block{section(state), creditFields(f)}
 	var near []md
@@ -519,13 +525,13 @@ func (a *App) cmdCredit(ctx context.Context, c cmdCtx, m domain.Membership) resp
 		blocks = append(blocks, section(mrkdwn.F("*Budget groups near their cap in %s*", month(f.period))))
 		blocks = append(blocks, lines(near)...)
 	}
-	if els := a.creditActions(m.Org, false); len(els) > 0 {
+	if els := a.creditActions(org, false); len(els) > 0 {
 		blocks = append(blocks, actions("credit_actions", els...))
 	}
-	if m.Org.TopUpURL == "" && f.pool.State() != domain.PoolHealthy {
-		blocks = append(blocks, contextLine(topUpHint(m.Org)))
+	if org.TopUpURL == "" && f.pool.State() != domain.PoolHealthy {
+		blocks = append(blocks, contextLine(topUpHint(org)))
 	}
-	return a.answer(ctx, message{text: state, blocks: blocks})
+	return message{text: state, blocks: blocks}
 }
 
 // openGroupsView shows an organization's budget groups in a dialog (an

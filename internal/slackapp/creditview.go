@@ -95,13 +95,13 @@ func paceWords(f creditFacts) md {
 	}
 	switch {
 	case f.daysLeft < 1:
-		return mrkdwn.F("less than a day left at this week's pace")
+		return mrkdwn.F("less than a day at this week's pace")
 	case f.daysLeft == 1:
-		return mrkdwn.F("about 1 day left at this week's pace")
+		return mrkdwn.F("about 1 day at this week's pace")
 	case f.daysLeft > 365:
-		return mrkdwn.F("more than a year left at this week's pace")
+		return mrkdwn.F("more than a year at this week's pace")
 	}
-	return mrkdwn.F("about %d days left at this week's pace", f.daysLeft)
+	return mrkdwn.F("about %d days at this week's pace", f.daysLeft)
 }
 
 // creditFields are the figures beside the state line.
@@ -113,7 +113,7 @@ func creditFields(f creditFacts) *slack.SectionBlock {
 		field("Used in "+month(domain.PreviousPeriod(f.period)), credits(f.lastMonth)),
 	}
 	if p := paceWords(f); !p.Empty() {
-		fs = append(fs, field("At this pace", mrkdwn.F("%s", p)))
+		fs = append(fs, field("Credit lasts", p))
 	}
 	return fields(fs...)
 }

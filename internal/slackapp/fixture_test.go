@@ -57,7 +57,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	return newFixtureOn(t, dynamotest.Backends(t)[0])
+	return newFixtureOn(t, dynamotest.Default(t))
 }
 
 func newFixtureOn(t testing.TB, b dynamotest.Backend) *fixture {

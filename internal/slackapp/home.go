@@ -83,26 +83,53 @@ func withoutChart(blocks []slack.Block) []slack.Block {
 	return out
 }
 
+// homeData is what My Credit shows, read for one person in one
+// organization.
+type homeData struct {
+	ms      []domain.Membership // all the person's organizations, for the selector
+	m       domain.Membership
+	names   names
+	pending *domain.Transfer
+	credit  *creditFacts // the holder's view only
+	chart   slack.Block  // nil when there is no image
+	trend   md
+	now     time.Time
+}
+
 // homeBlocks builds My Credit of membership m; ms are all the person's
 // organizations, for the selector.
 func (a *App) homeBlocks(ctx context.Context, ms []domain.Membership, m domain.Membership) (blocks []slack.Block, hasChart bool, err error) {
-	blocks = []slack.Block{header("My Credit")}
-	if len(ms) > 1 {
-		blocks = append(blocks, orgSelector(ms, m))
-	}
-	n, err := a.names(ctx, m.Org.ID)
-	if err != nil {
+	d := homeData{ms: ms, m: m, now: a.now()}
+	if d.names, err = a.names(ctx, m.Org.ID); err != nil {
 		return nil, false, err
 	}
-	pending, err := a.store.PendingTransfer(ctx, m.Org.ID)
-	if err != nil {
+	if d.pending, err = a.store.PendingTransfer(ctx, m.Org.ID); err != nil {
 		return nil, false, err
+	}
+	if domain.CanViewCredit(m.Org, m.Member) == nil {
+		f, err := a.readCredit(ctx, m.Org)
+		if err != nil {
+			return nil, false, err
+		}
+		d.credit = &f
+		d.chart, d.trend = a.usageChart(ctx, m.Org, f.recent)
+	}
+	return a.renderHome(d), d.chart != nil, nil
+}
+
+// renderHome lays out My Credit from what was read.
+func (a *App) renderHome(d homeData) []slack.Block {
+	m, n, pending := d.m, d.names, d.pending
+	blocks := []slack.Block{header("My Credit")}
+	if len(d.ms) > 1 {
+		blocks = append(blocks, orgSelector(d.ms, m))
 	}
 	holder := n[m.Org.BillingHolderID]
 	if pending != nil && pending.RecipientID == m.Member.ID {
 		blocks = append(blocks, a.requestOnHome(m, *pending, n)...)
 	}
-	if domain.CanViewCredit(m.Org, m.Member) != nil {
+	updated := contextLine(mrkdwn.F("Updated %s", mrkdwn.When(d.now)))
+	if d.credit == nil {
 		blocks = append(blocks,
 			section(mrkdwn.F("*%s* · Billing is held by %s.", mrkdwn.Escape(m.Org.Name), person(holder))),
 			contextLine(mrkdwn.F("Only the Billing holder sees %s's credit here. %s", mrkdwn.Escape(m.Org.Name), howBillingMoves(m.Org, m.Member, holder))),
@@ -113,14 +140,10 @@ func (a *App) homeBlocks(ctx context.Context, ms []domain.Membership, m domain.M
 		if domain.CanViewGroups(m.Org, m.Member) == nil {
 			blocks = append(blocks, contextLine(mrkdwn.F("%s shows the budget groups and their spend.", mrkdwn.Code("/billing groups"))))
 		}
-		blocks = append(blocks, contextLine(mrkdwn.F("Updated %s", mrkdwn.When(a.now()))))
-		return blocks, false, nil
+		return append(blocks, updated)
 	}
 
-	f, err := a.readCredit(ctx, m.Org)
-	if err != nil {
-		return nil, false, err
-	}
+	f := *d.credit
 	blocks = append(blocks, section(stateLine(f)), creditFields(f))
 	var acts []slack.BlockElement
 	if domain.CanStartTransfer(m.Org, m.Member) == nil && pending == nil {
@@ -135,12 +158,10 @@ func (a *App) homeBlocks(ctx context.Context, ms []domain.Membership, m domain.M
 	}
 
 	blocks = append(blocks, divider())
-	img, trend := a.usageChart(ctx, m.Org, f.recent)
-	if img != nil {
-		blocks = append(blocks, img)
-		hasChart = true
+	if d.chart != nil {
+		blocks = append(blocks, d.chart)
 	}
-	blocks = append(blocks, contextLine(trend))
+	blocks = append(blocks, contextLine(d.trend))
 
 	blocks = append(blocks, divider(), section(mrkdwn.F("*Budget groups* · %s", month(f.period))))
 	switch gl := groupLines(f.groups); {
@@ -159,8 +180,7 @@ func (a *App) homeBlocks(ctx context.Context, ms []domain.Membership, m domain.M
 	} else {
 		blocks = append(blocks, contextLine(mrkdwn.F("You hold Billing of %s. %s", mrkdwn.Escape(m.Org.Name), howBillingMoves(m.Org, m.Member, holder))))
 	}
-	blocks = append(blocks, contextLine(mrkdwn.F("Updated %s", mrkdwn.When(a.now()))))
-	return blocks, hasChart, nil
+	return append(blocks, updated)
 }
 
 // orgSelector lets a member of several organizations choose which one My

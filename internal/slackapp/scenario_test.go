@@ -4,6 +4,7 @@ package slackapp_test
 // as the people in it would read it.
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -591,7 +592,9 @@ func TestScenarioRetries(t *testing.T) {
 	deliver(slackapp.PathEvents, "application/json", ev, "")
 	deliver(slackapp.PathEvents, "application/json", ev, "2")
 	pubs := f.slack.Calls("views.publish")
-	if len(pubs) == 0 || len(pubs) > 2 || pubs[0].Text() != pubs[len(pubs)-1].Text() {
+	// The same view, but for when it says it was updated.
+	undated := func(s string) string { return regexp.MustCompile(`<!date\^\d+\^[^>]*>`).ReplaceAllString(s, "<date>") }
+	if len(pubs) == 0 || len(pubs) > 2 || undated(pubs[0].Text()) != undated(pubs[len(pubs)-1].Text()) {
 		t.Errorf("views.publish calls = %d", len(pubs))
 	}
 }
