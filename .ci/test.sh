@@ -32,6 +32,12 @@ fi
 export DYNAMODB_LOCAL_ENDPOINT=${line#DYNAMODB_LOCAL_ENDPOINT=}
 echo "test: DynamoDB Local at $DYNAMODB_LOCAL_ENDPOINT (started in $((SECONDS - started))s)"
 
+echo "test: go mod tidy -diff"
+if ! go mod tidy -diff; then
+	echo "test: go.mod or go.sum is not tidy: run go mod tidy and commit the result" >&2
+	exit 1
+fi
+
 echo "test: go vet ./..."
 go vet ./...
 

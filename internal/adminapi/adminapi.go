@@ -52,6 +52,7 @@ type Store interface {
 	ListAgents(ctx context.Context, orgID string) ([]domain.Agent, error)
 
 	Grant(ctx context.Context, g domain.Grant, actor *domain.Member) (domain.Grant, domain.Pool, bool, error)
+	TransferHistory(ctx context.Context, orgID string, limit int) ([]domain.Transfer, error)
 	Audit(ctx context.Context, orgID string, limit int) ([]domain.AuditEntry, error)
 }
 
@@ -106,6 +107,7 @@ func New(store Store, opts ...Option) *API {
 	r.Handle(http.MethodDelete, "/admin/orgs/{org}/agents/{agent}", a.guard(a.revokeAgent))
 	r.Handle(http.MethodPost, "/admin/orgs/{org}/grants", a.guard(a.grant))
 	r.Handle(http.MethodGet, "/admin/orgs/{org}/audit?limit", a.guard(a.audit))
+	r.Handle(http.MethodGet, "/admin/orgs/{org}/transfers?limit", a.guard(a.transfers))
 	return a
 }
 

@@ -278,3 +278,31 @@ func TestSampleEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestTransfers: the transfer waiting for an answer and the past ones,
+// newest first, as an operator looks into who held Billing when.
+func TestTransfers(t *testing.T) {
+	a, st := newAPI(t)
+	ctx := context.Background()
+	run(t, a, []step{
+		{"POST", "/admin/orgs", createAcme, 201, nil, nil},
+		{"POST", "/admin/orgs/acme/members", `{"id":"sari","name":"Sari","slack_user_id":"U0SARI"}`, 201, nil, nil},
+		{"GET", "/admin/orgs/acme/transfers", "", 200, []string{`"pending":null`, `"history":[]`}, nil},
+	})
+	first, _, err := st.RequestTransfer(ctx, "acme", "dina", "sari")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DeclineTransfer(ctx, "acme", first.ID, "sari"); err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := st.RequestTransfer(ctx, "acme", "dina", "sari")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, a, []step{
+		{"GET", "/admin/orgs/acme/transfers?limit=10", "", 200, []string{`"pending":{"id":"` + second.ID + `"`, `"history":[{"id":"` + first.ID + `","status":"declined"`, `"closed_by":"sari"`}, nil},
+		{"GET", "/admin/orgs/acme/transfers?limit=0", "", 400, []string{`"field":"limit"`}, nil},
+		{"GET", "/admin/orgs/nope/transfers", "", 404, nil, nil},
+	})
+}

@@ -406,3 +406,37 @@ func (a *API) audit(ctx context.Context, req events.APIGatewayV2HTTPRequest, p a
 	}
 	return apigw.JSON(http.StatusOK, out)
 }
+
+// TransferList is the answer to GET .../transfers: the transfer waiting
+// for an answer, if any, and the past ones, newest first.
+type TransferList struct {
+	Pending *TransferView  `json:"pending"`
+	History []TransferView `json:"history"`
+}
+
+func (a *API) transfers(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
+	limit := domain.DefaultAuditEntries
+	if s, ok := req.QueryStringParameters["limit"]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > domain.MaxAuditEntries {
+			return none, apigw.BadRequest("limit", "limit must be a whole number from 1 to %d (default %d), got %q.", domain.MaxAuditEntries, domain.DefaultAuditEntries, s)
+		}
+		limit = n
+	}
+	pending, err := a.store.PendingTransfer(ctx, p["org"])
+	if err != nil {
+		return none, err
+	}
+	past, err := a.store.TransferHistory(ctx, p["org"], limit)
+	if err != nil {
+		return none, err
+	}
+	out := TransferList{History: make([]TransferView, 0, len(past))}
+	if pending != nil {
+		out.Pending = transferView(*pending)
+	}
+	for _, t := range past {
+		out.History = append(out.History, *transferView(t))
+	}
+	return apigw.JSON(http.StatusOK, out)
+}

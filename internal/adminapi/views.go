@@ -36,11 +36,15 @@ type TransferView struct {
 	RecipientID string `json:"recipient_id"`
 	RequestedAt string `json:"requested_at"`
 	ExpiresAt   string `json:"expires_at"`
+	ClosedAt    string `json:"closed_at,omitempty"`
+	ClosedBy    string `json:"closed_by,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 func transferView(t domain.Transfer) *TransferView {
 	return &TransferView{ID: t.ID, Status: string(t.Status), InitiatorID: t.InitiatorID, RecipientID: t.RecipientID,
-		RequestedAt: timestamp(t.RequestedAt), ExpiresAt: timestamp(t.ExpiresAt)}
+		RequestedAt: timestamp(t.RequestedAt), ExpiresAt: timestamp(t.ExpiresAt),
+		ClosedAt: timestamp(t.ClosedAt), ClosedBy: t.ClosedBy, Reason: t.Reason}
 }
 
 // MemberView is a member. BillingHolder is true for the one member who

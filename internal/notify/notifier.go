@@ -329,9 +329,8 @@ func (n *Notifier) recipient(ctx context.Context, a domain.Alert) (domain.Org, d
 // HandleSchedule expires every pending transfer past its stored expiry and
 // announces each one (rewriting its Slack messages and telling both
 // parties). The stream record of each expiry announces it too (see
-// ClosedWithoutAnswer); the Announcer tells the parties once either way,
-// and announcing here keeps the local poller, which sees the sweep only
-// in its next round, prompt.
+// closedWithoutAnswer); the Announcer tells the parties once either way,
+// whichever comes first.
 //
 // The store returns a transfer only from the sweep that closed it, so an
 // announcement that fails is not retried by a later sweep. The error is

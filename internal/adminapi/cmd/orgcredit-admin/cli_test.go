@@ -245,6 +245,8 @@ func TestEveryOperation(t *testing.T) {
 			stdout: []string{`"balance_micros": 100000001`}, stderr: []string{`Grant "purchase-2" was already applied to organization "acme"; nothing was added this time.`}},
 		{args: []string{"audit", "list", "--org", "acme", "--limit", "2"}, stdout: []string{`"action": "credit.granted"`}, absent: []string{`"agent.created"`}},
 		{args: []string{"audit", "list", "--org", "acme"}, stdout: []string{`"agent.created"`, `"org.created"`}},
+		{args: []string{"transfers", "list", "--org", "acme", "--limit", "5"}, stdout: []string{`"pending": null`, `"history": []`}},
+		{args: []string{"orgs", "update", "--id", "acme", "--top-up-url", "https://buy.example.com/acme"}, stdout: []string{`"top_up_url": "https://buy.example.com/acme"`}},
 		{args: []string{"agents", "revoke", "--org", "acme", "--id", "bot-1"}, stderr: []string{`Revoked agent "bot-1" of organization "acme"`}},
 		{args: []string{"members", "remove", "--org", "acme", "--id", "sari"}, stderr: []string{`Removed member "sari" from organization "acme".`}},
 		// Global flags anywhere on the line, and over the environment.

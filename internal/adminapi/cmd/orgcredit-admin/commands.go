@@ -93,12 +93,12 @@ var commands = []*command{
 	},
 	{
 		resource: "orgs", verb: "update", method: "PATCH", route: "/admin/orgs/{org}",
-		summary: "change an organization's threshold or other settings",
-		detail: "Give at least one change. --set and --set-json send members that have no flag of their own,\n" +
-			"e.g. --set top_up_url=https://buy.example.com once the API takes it.",
+		summary: "change an organization's threshold or top-up link",
+		detail:  "Give at least one change. --set and --set-json send members that have no flag of their own.",
 		fields: []field{
 			orgIDPath,
 			{flag: "threshold", where: inBody, key: "low_balance_threshold_micros", kind: kAmount, usage: "low-balance alert threshold"},
+			{flag: "top-up-url", where: inBody, key: "top_up_url", usage: "`URL` (https) where the organization's people add credit; alerts link to it (\"\" removes it)"},
 		},
 		anyBody: true, needChange: true,
 	},
@@ -224,6 +224,14 @@ var commands = []*command{
 		fields: []field{
 			orgFlag,
 			{flag: "limit", where: inQuery, key: "limit", kind: kInt, usage: "at most `N` entries (the API's default 50, at most 500)"},
+		},
+	},
+	{
+		resource: "transfers", verb: "list", method: "GET", route: "/admin/orgs/{org}/transfers?limit",
+		summary: "show the Billing transfer waiting for an answer and the past ones, newest first",
+		fields: []field{
+			orgFlag,
+			{flag: "limit", where: inQuery, key: "limit", kind: kInt, usage: "at most `N` past transfers (the API's default 50, at most 500)"},
 		},
 	},
 }

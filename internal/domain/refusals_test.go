@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// TestReviewTransferRefusalsSayWhatToDo: an answer that lands on a transfer
+// TestTransferRefusalsSayWhatToDo: an answer that lands on a transfer
 // that expired or lost its validity is refused with its rule, and the
 // message tells the person what they can do now: the holder can start a
 // new transfer.
-func TestReviewTransferRefusalsSayWhatToDo(t *testing.T) {
+func TestTransferRefusalsSayWhatToDo(t *testing.T) {
 	pending := Transfer{OrgID: "acme", ID: "tr1", InitiatorID: "dina", RecipientID: "sari", Status: TransferPending, RequestedAt: t0, ExpiresAt: t0.Add(DefaultTransferTTL)}
 	late := t0.Add(DefaultTransferTTL)
 	demoted := dina

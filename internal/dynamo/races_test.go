@@ -230,10 +230,10 @@ func refusalRule(err error) domain.Rule {
 
 // --- findings
 
-// TestReviewNoOpEditsWriteNoAudit: setting a cap or a threshold to the
+// TestNoOpEditsWriteNoAudit: setting a cap or a threshold to the
 // value it already has changes nothing, so it must not be audited as a
 // change.
-func TestReviewNoOpEditsWriteNoAudit(t *testing.T) {
+func TestNoOpEditsWriteNoAudit(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
 		ctx := context.Background()
 		cases := []struct {
@@ -282,10 +282,10 @@ func TestReviewNoOpEditsWriteNoAudit(t *testing.T) {
 	})
 }
 
-// TestReviewRaces runs each race deterministically: the competing change
+// TestRaces runs each race deterministically: the competing change
 // lands between the store's reads and its write. Every outcome must be
 // what the rules say at the moment of the write, and the invariants hold.
-func TestReviewRaces(t *testing.T) {
+func TestRaces(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
 		ctx := context.Background()
 		// demoteOmar is the competing change of the races about an Admin's
@@ -594,11 +594,11 @@ func promote(t *testing.T, w *world, id string) {
 	}
 }
 
-// TestReviewLostDebitAnswer: DynamoDB applied the debit but its answer was
+// TestLostDebitAnswer: DynamoDB applied the debit but its answer was
 // lost, so the store retries. The retry finds the usage record it wrote
 // itself: that is the original debit, not a duplicate delivery, and it is
 // answered as such, debited once.
-func TestReviewLostDebitAnswer(t *testing.T) {
+func TestLostDebitAnswer(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
 		ctx := context.Background()
 		w := newWorld(t, b)
@@ -620,10 +620,10 @@ func TestReviewLostDebitAnswer(t *testing.T) {
 	})
 }
 
-// TestReviewStoredExpiry: the transfer a request returns carries the
+// TestStoredExpiry: the transfer a request returns carries the
 // expiry that is stored and decides everything (millisecond precision), so
 // a caller comparing it with the clock agrees with the store.
-func TestReviewStoredExpiry(t *testing.T) {
+func TestStoredExpiry(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
 		ctx := context.Background()
 		w := newWorld(t, b)
@@ -656,10 +656,10 @@ func TestReviewStoredExpiry(t *testing.T) {
 	})
 }
 
-// TestReviewPeriodBoundaries: the month and the day of a debit are UTC,
+// TestPeriodBoundaries: the month and the day of a debit are UTC,
 // whatever the clock's location, and a new month starts the group's spend
 // from zero while the old month keeps its own.
-func TestReviewPeriodBoundaries(t *testing.T) {
+func TestPeriodBoundaries(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
 		ctx := context.Background()
 		w := newWorld(t, b)
@@ -703,11 +703,11 @@ func TestReviewPeriodBoundaries(t *testing.T) {
 	})
 }
 
-// TestReviewInvariantsUnderMixedConcurrency throws every kind of Billing
+// TestInvariantsUnderMixedConcurrency throws every kind of Billing
 // operation at one organization at once, for several rounds (requests,
 // answers, cancels, role edits, leaves and removals, debits and grants),
 // then checks every invariant.
-func TestReviewInvariantsUnderMixedConcurrency(t *testing.T) {
+func TestInvariantsUnderMixedConcurrency(t *testing.T) {
 	b := dynamotest.LocalOnly(t)
 	w := newWorld(t, b, dynamo.WithClock(time.Now))
 	ctx := context.Background()
@@ -783,9 +783,9 @@ func TestReviewInvariantsUnderMixedConcurrency(t *testing.T) {
 	}
 }
 
-// TestReviewInvariantCheckerCatchesCorruption: the checker the scenarios
+// TestInvariantCheckerCatchesCorruption: the checker the scenarios
 // rely on fails for each broken invariant, written behind the store's back.
-func TestReviewInvariantCheckerCatchesCorruption(t *testing.T) {
+func TestInvariantCheckerCatchesCorruption(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
 		ctx := context.Background()
 		cases := []struct {
