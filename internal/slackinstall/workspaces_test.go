@@ -161,7 +161,7 @@ func TestSingleTokenIsTheFirstInstallation(t *testing.T) {
 	f.slack.AddToken("xoxb-first", "T0FIRST", "U0BOT")
 	f.install("T0ACME", "xoxb-acme")
 	tests := []struct {
-		team, want string
+		team, want   string
 		notInstalled bool
 	}{
 		{"T0FIRST", "xoxb-first", false},
