@@ -35,6 +35,14 @@ func TestCallsRecordTheirToken(t *testing.T) {
 	if calls[1].Method != "views.publish" || calls[1].Token != "xoxb-team-b" {
 		t.Errorf("JSON call recorded as %s with token %q, want views.publish with xoxb-team-b", calls[1].Method, calls[1].Token)
 	}
+	// As Slack, a call without a token is refused (and recorded).
+	none := slack.New("", slack.OptionAPIURL(s.GetAPIURL()))
+	if _, _, err := none.PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false)); err == nil || !strings.Contains(err.Error(), "not_authed") {
+		t.Errorf("a call without a token: %v, want not_authed", err)
+	}
+	if calls := s.Calls(); len(calls) != 3 || calls[2].Token != "" {
+		t.Errorf("the call without a token is not recorded as such: %+v", calls)
+	}
 }
 
 func TestOAuthV2Access(t *testing.T) {

@@ -273,6 +273,11 @@ func (s *Server) handler(method string) http.HandlerFunc {
 			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": slackErr})
 			return
 		}
+		if c.Token == "" && method != "oauth.v2.access" {
+			// Slack refuses a call that carries no token.
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "not_authed"})
+			return
+		}
 		if s.revoked(c.Token) {
 			// Slack refuses every call made with a revoked token.
 			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "token_revoked"})
