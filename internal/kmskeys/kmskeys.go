@@ -84,3 +84,25 @@ func (k *Keys) DecryptDataKey(ctx context.Context, wrapped []byte, encryption ma
 	}
 	return out.Plaintext, nil
 }
+
+// The environment that names the key service of the bot tokens.
+const (
+	// EnvKeyARN is the stack's KMS key (in AWS).
+	EnvKeyARN = "SLACK_KMS_KEY_ARN"
+	// EnvLocalKey is a local key-encryption key, 32 bytes in base64, for
+	// local invokes of the functions (never in AWS).
+	EnvLocalKey = "SLACK_LOCAL_KEY"
+)
+
+// FromEnv is the key service a function was given: the KMS key named by
+// SLACK_KMS_KEY_ARN, or, for local invokes, the local key in
+// SLACK_LOCAL_KEY.
+func FromEnv(ctx context.Context, getenv func(string) string) (envelope.KeyService, error) {
+	if arn := getenv(EnvKeyARN); arn != "" {
+		return Open(ctx, arn)
+	}
+	if k := getenv(EnvLocalKey); k != "" {
+		return envelope.ParseLocalKey(k)
+	}
+	return nil, fmt.Errorf("no key for the Slack bot tokens: set %s to the stack's KMS key (or, for a local invoke, %s to a local key)", EnvKeyARN, EnvLocalKey)
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 
@@ -130,5 +131,24 @@ func TestSealWithKMS(t *testing.T) {
 func TestOpenNeedsAKey(t *testing.T) {
 	if _, err := kmskeys.Open(context.Background(), ""); err == nil {
 		t.Error("Open with no key ARN succeeded")
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	ctx := context.Background()
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	if _, err := kmskeys.FromEnv(ctx, env(nil)); err == nil || !strings.Contains(err.Error(), kmskeys.EnvKeyARN) {
+		t.Errorf("FromEnv with nothing set = %v, want an error naming %s", err, kmskeys.EnvKeyARN)
+	}
+	keys, err := kmskeys.FromEnv(ctx, env(map[string]string{kmskeys.EnvLocalKey: envelope.GenerateLocalKey()}))
+	if _, ok := keys.(*envelope.LocalKeys); err != nil || !ok {
+		t.Errorf("FromEnv with a local key = %T, %v", keys, err)
+	}
+	if _, err := kmskeys.FromEnv(ctx, env(map[string]string{kmskeys.EnvLocalKey: "short"})); err == nil {
+		t.Error("FromEnv accepted a bad local key")
+	}
+	keys, err = kmskeys.FromEnv(ctx, env(map[string]string{kmskeys.EnvKeyARN: keyA, kmskeys.EnvLocalKey: envelope.GenerateLocalKey()}))
+	if _, ok := keys.(*kmskeys.Keys); err != nil || !ok {
+		t.Errorf("FromEnv with a KMS key = %T, %v; want KMS, which wins", keys, err)
 	}
 }
