@@ -42,7 +42,7 @@ func BenchmarkDebitEndToEndVsBare(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg := config{AdminToken: "admin", SlackSigningSecret: "secret"}
-	srv := httptest.NewServer(routes(store, slackApp(store, cfg), cfg))
+	srv := httptest.NewServer(routes(store, slackApp(store, cfg), nil, cfg))
 	defer srv.Close()
 	token := demo.Agents[0].Token
 	agent, err := store.AgentByToken(ctx, token)
