@@ -43,11 +43,18 @@ type Sealer interface {
 	Open(ctx context.Context, sealed []byte, binding map[string]string) ([]byte, error)
 }
 
-// binding is what a workspace's sealed bot token is bound to (the KMS
-// encryption context and the AES-GCM additional data): a token sealed for
-// one workspace does not open as another's.
+// What a workspace's sealed bot token is bound to: the KMS encryption
+// context (which the stack's key grants are conditioned on) and the
+// AES-GCM additional data, {"purpose": "slack-bot-token", "slack_team_id":
+// <team>}. A token sealed for one workspace does not open as another's.
+const (
+	BindingPurposeKey = "purpose"
+	BindingPurpose    = "slack-bot-token"
+	BindingTeamKey    = "slack_team_id"
+)
+
 func binding(teamID string) map[string]string {
-	return map[string]string{"purpose": "slack-bot-token", "slack_team_id": teamID}
+	return map[string]string{BindingPurposeKey: BindingPurpose, BindingTeamKey: teamID}
 }
 
 // How long a workspace's client is cached in one function instance.
