@@ -61,11 +61,22 @@ func TestInstallSendsTheBrowserToSlack(t *testing.T) {
 	if loc, _ := url.Parse(resp.Headers["Location"]); loc.Query().Has("team") || loc.Query().Has("evil") {
 		t.Errorf("a bad team was passed on: %s", loc)
 	}
-	// Only a browser's GET.
+	// Only a browser's GET; a HEAD of the redirect does not use the state
+	// up.
 	post := request(slackapp.PathInstall, nil)
 	post.RequestContext.HTTP.Method = http.MethodPost
 	if resp := f.serve(post); resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST /slack/install = %d, want 405", resp.StatusCode)
+	}
+	f.slack.IssueCode("code", grant("T0ACME", "xoxb-acme"))
+	state, cookie := f.start()
+	head := request(slackapp.PathOAuthRedirect, url.Values{"code": {"code"}, "state": {state}}, cookie)
+	head.RequestContext.HTTP.Method = http.MethodHead
+	if resp := f.serve(head); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD /slack/oauth_redirect = %d, want 405", resp.StatusCode)
+	}
+	if resp := f.finish(url.Values{"code": {"code"}, "state": {state}}, cookie); resp.StatusCode != http.StatusOK {
+		t.Errorf("the install after a HEAD = %d, want 200", resp.StatusCode)
 	}
 }
 

@@ -157,6 +157,13 @@ func (i *Installer) Handle(ctx context.Context, req events.APIGatewayV2HTTPReque
 	case slackapp.PathInstall:
 		return i.install(ctx, req), nil
 	case slackapp.PathOAuthRedirect:
+		// Only the browser's GET finishes an install: a HEAD (a link
+		// checker, a prefetch) must not use up the state.
+		if req.RequestContext.HTTP.Method == http.MethodHead {
+			resp := page{Status: http.StatusMethodNotAllowed, Title: "Open this page in a browser"}.response()
+			resp.Headers["Allow"] = "GET"
+			return resp, nil
+		}
 		return i.redirect(ctx, req), nil
 	}
 	return page{Status: http.StatusNotFound, Title: "Not found"}.response(), nil

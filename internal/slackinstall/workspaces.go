@@ -125,7 +125,6 @@ type Workspaces struct {
 	now    func() time.Time
 
 	static *slack.Client // the single-token configuration's client, or nil
-	token  string        // its token, to tell its refusals apart
 
 	mu         sync.Mutex
 	cache      map[string]entry
@@ -177,7 +176,6 @@ func NewWorkspaces(cfg WorkspacesConfig) (*Workspaces, error) {
 		w.now = time.Now
 	}
 	if cfg.BotToken != "" {
-		w.token = cfg.BotToken
 		w.static = w.newClient("", cfg.BotToken, time.Time{})
 	}
 	return w, nil
@@ -188,7 +186,8 @@ func (w *Workspaces) installations() bool { return w.sealer != nil }
 
 // Client implements slackapp.Workspaces: the client of teamID's
 // installation. A workspace without one is slackapp.ErrNotInstalled,
-// logged; it is never served with another workspace's token. With an
+// logged (once per NotInstalledTTL and instance); it is never served with
+// another workspace's token. With an
 // error the client returned has no token at all, so a caller that ignores
 // the error fails at Slack (not_authed) rather than on a nil client.
 func (w *Workspaces) Client(ctx context.Context, teamID string) (*slack.Client, error) {
