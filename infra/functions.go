@@ -53,7 +53,20 @@ type function struct {
 	// SlackSecret grants read of the Slack credentials secret and passes
 	// its ARN as SLACK_SECRET_ARN.
 	SlackSecret bool
+
+	// TokenKeyActions are what the function may do with the KMS key that
+	// seals the installed workspaces' bot tokens (its ARN is passed as
+	// SLACK_KMS_KEY_ARN): kms:Decrypt to open them, kms:GenerateDataKey
+	// to seal a new one. Only for the bot tokens' encryption context.
+	TokenKeyActions []string
 }
+
+// The KMS actions on the bot tokens' key: opening a token (every function
+// that calls Slack), and sealing one (the install, in the slack function).
+var (
+	openTokens = []string{"kms:Decrypt"}
+	sealTokens = []string{"kms:Decrypt", "kms:GenerateDataKey"}
+)
 
 // functions are every Lambda the stack deploys. TestFunctionsCoverDirectories
 // keeps this list equal to the directories under functions/ (except local,
@@ -84,9 +97,10 @@ var functions = []function{
 		// Slack gives up after 3 s, so the handler must answer well before;
 		// the longer timeout only lets a slow call that has already begun
 		// a write finish cleanly instead of being killed mid-way.
-		Timeout:      10 * time.Second,
-		TableActions: manageActions,
-		SlackSecret:  true,
+		Timeout:         10 * time.Second,
+		TableActions:    manageActions,
+		SlackSecret:     true,
+		TokenKeyActions: sealTokens,
 	},
 	{
 		Name:        "notifier",
@@ -95,9 +109,10 @@ var functions = []function{
 		// A stream batch may post several Slack messages in sequence; 60 s
 		// leaves room for Slack's rate limiting without holding the shard
 		// for long.
-		Timeout:      60 * time.Second,
-		TableActions: manageActions,
-		SlackSecret:  true,
+		Timeout:         60 * time.Second,
+		TableActions:    manageActions,
+		SlackSecret:     true,
+		TokenKeyActions: openTokens,
 	},
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -64,9 +65,20 @@ type StackProps struct {
 // in the environment: only the secret's ARN is, and the functions fetch
 // the values from Secrets Manager at start.
 const (
-	EnvTableName      = "TABLE_NAME"
-	EnvSlackSecretARN = "SLACK_SECRET_ARN"
-	EnvTransferTTL    = "TRANSFER_TTL"
+	EnvTableName        = "TABLE_NAME"
+	EnvSlackSecretARN   = "SLACK_SECRET_ARN"
+	EnvTransferTTL      = "TRANSFER_TTL"
+	EnvSlackKMSKeyARN   = "SLACK_KMS_KEY_ARN"  // internal/kmskeys.EnvKeyARN
+	EnvSlackRedirectURL = "SLACK_REDIRECT_URL" // the install's redirect URL, for the slack function
+)
+
+// The encryption context every sealed bot token carries (internal/
+// slackinstall's binding); the functions' use of the key is conditioned on
+// it. TestTokenKey keeps these equal to slackinstall's.
+const (
+	tokenContextPurposeKey = "purpose"
+	tokenContextPurpose    = "slack-bot-token"
+	tokenContextTeamKey    = "slack_team_id"
 )
 
 // logRetention is how long function and access logs are kept: long enough
@@ -113,12 +125,15 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscd
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	table := newTable(stack)
 
-	// The Slack app's signing secret and bot token, as JSON
-	// {"signing_secret": "...", "bot_token": "xoxb-..."}. The stack creates
-	// the secret with empty values (nothing secret is in the template); the
-	// operator puts the real ones with `aws secretsmanager put-secret-value`
-	// after installing the Slack app (infra/README.md). CloudFormation does
-	// not touch the value again unless this template string changes.
+	// The Slack app's credentials, as JSON {"signing_secret": "...",
+	// "bot_token": "xoxb-..."} for one workspace, or with "client_id" and
+	// "client_secret" (and bot_token empty or left out) to install into
+	// many by OAuth. The stack creates the secret with empty values
+	// (nothing secret is in the template); the operator puts the real ones
+	// with `aws secretsmanager put-secret-value` (infra/README.md).
+	// CloudFormation does not touch the value again unless this template
+	// string changes, which is why it still names only the first two keys:
+	// changing it would reset a deployed secret to the placeholders.
 	slackSecret := awssecretsmanager.NewSecret(stack, jsii.String("SlackCredentials"), &awssecretsmanager.SecretProps{
 		Description:       jsii.String("Slack app credentials: JSON with signing_secret and bot_token"),
 		SecretStringValue: awscdk.SecretValue_UnsafePlainText(jsii.String(`{"signing_secret":"","bot_token":""}`)),
@@ -128,6 +143,18 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscd
 		Reason: jsii.String("Slack issues the signing secret and bot token; no Lambda can rotate them. " +
 			"They are rotated in Slack's app settings and stored again with put-secret-value."),
 	}}, nil)
+
+	// The key that seals the installed workspaces' bot tokens in the table
+	// (envelope encryption: a data key per token from GenerateDataKey,
+	// AES-256-GCM in the function). It never leaves KMS; the functions may
+	// only use it, for the bot tokens' encryption context. Retained with
+	// the table, so the tokens stored there stay readable; rotated yearly
+	// by KMS (old versions keep decrypting).
+	tokenKey := awskms.NewKey(stack, jsii.String("SlackTokenKey"), &awskms.KeyProps{
+		Description:       jsii.String("Seals the Slack bot tokens of the installed workspaces (envelope encryption, context purpose=slack-bot-token)"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
 
 	reserved := map[string]int{
 		"slack": props.SlackReservedConcurrency,
@@ -141,15 +168,19 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscd
 		} else {
 			code = awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetDir, spec.Name)), nil)
 		}
-		fns[spec.Name] = newFunction(stack, spec, props, code, reserved[spec.Name], table, slackSecret)
+		fns[spec.Name] = newFunction(stack, spec, props, code, reserved[spec.Name], table, slackSecret, tokenKey)
 	}
 
 	api, stage := newAPI(stack, fns)
+	url := stage.Url()
+	// Slack sends installers back to this URL, which the app's manifest
+	// lists (the SlackRedirectUrl output).
+	fns["slack"].AddEnvironment(jsii.String(EnvSlackRedirectURL),
+		awscdk.Fn_Join(jsii.String(""), &[]*string{url, jsii.String("slack/oauth_redirect")}), nil)
 	failures := newNotifierSources(stack, fns["notifier"], table)
 	alarms := newAlarms(stack, props.AlarmTopicARN, fns, api, failures)
 	dashboard := newDashboard(stack, fns, api, alarms)
 
-	url := stage.Url()
 	out := func(id, path, desc string) {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{
 			Value:       awscdk.Fn_Join(jsii.String(""), &[]*string{url, jsii.String(path)}),
@@ -160,6 +191,8 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (_ awscd
 	out("SlackCommandsUrl", "slack/commands", "Slash command Request URL for the Slack app manifest")
 	out("SlackInteractionsUrl", "slack/interactions", "Interactivity Request URL for the Slack app manifest")
 	out("SlackEventsUrl", "slack/events", "Event Subscriptions Request URL for the Slack app manifest")
+	out("SlackInstallUrl", "slack/install", "Open in a browser to install the Slack app into a workspace (OAuth)")
+	out("SlackRedirectUrl", "slack/oauth_redirect", "OAuth Redirect URL for the Slack app manifest")
 	awscdk.NewCfnOutput(stack, jsii.String("SlackSecretArn"), &awscdk.CfnOutputProps{
 		Value:       slackSecret.SecretArn(),
 		Description: jsii.String("Secret to fill with put-secret-value after installing the Slack app"),
@@ -232,7 +265,7 @@ func newTable(stack awscdk.Stack) awsdynamodb.Table {
 // newFunction builds one Lambda with its own role, log group and the table
 // actions its spec lists, nothing more.
 func newFunction(stack awscdk.Stack, spec function, props *StackProps, code awslambda.Code, reserved int,
-	table awsdynamodb.Table, slackSecret awssecretsmanager.Secret) awslambda.Function {
+	table awsdynamodb.Table, slackSecret awssecretsmanager.Secret, tokenKey awskms.Key) awslambda.Function {
 	id := func(suffix string) *string { return jsii.String(spec.Name + suffix) }
 
 	logs := awslogs.NewLogGroup(stack, id("Logs"), &awslogs.LogGroupProps{
@@ -254,6 +287,22 @@ func newFunction(stack awscdk.Stack, spec function, props *StackProps, code awsl
 	}
 	if props.TransferTTL != "" {
 		env[EnvTransferTTL] = jsii.String(props.TransferTTL)
+	}
+	if len(spec.TokenKeyActions) > 0 {
+		env[EnvSlackKMSKeyARN] = tokenKey.KeyArn()
+		// Only for a bot token's encryption context: the key serves
+		// nothing else, even from these functions.
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SlackBotTokens"),
+			Actions:   jsii.Strings(spec.TokenKeyActions...),
+			Resources: &[]*string{tokenKey.KeyArn()},
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"kms:EncryptionContext:" + tokenContextPurposeKey: tokenContextPurpose},
+				"ForAllValues:StringEquals": map[string]any{
+					"kms:EncryptionContextKeys": []string{tokenContextPurposeKey, tokenContextTeamKey},
+				},
+			},
+		}))
 	}
 
 	var reservedConcurrency *float64
@@ -368,12 +417,29 @@ func newAPI(stack awscdk.Stack, fns map[string]awslambda.Function) (awsapigatewa
 				"secret, 5-minute window) on every request and answers 401 otherwise.")
 		}
 	}
+	// The install by OAuth: a person's browser opens the first and Slack
+	// sends it back to the second.
+	for _, path := range installPaths {
+		for _, route := range *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path: jsii.String(path), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET}, Integration: slack,
+		}) {
+			suppressAuthorization(route, "These are a person's browser following Slack's OAuth install, which can "+
+				"neither sign with SigV4 nor hold an API token. /slack/install writes nothing; /slack/oauth_redirect "+
+				"stores an installation only for a state the slack function signed (HMAC-SHA256), unexpired (10 minutes), "+
+				"equal to the browser's own HttpOnly cookie and never used before (a conditional write), and only "+
+				"with a code Slack exchanges for the app's client secret.")
+		}
+	}
 	return api, stage
 }
 
 // slackPaths are the Slack app's request URLs (commands, interactivity,
 // events), all served by the slack function.
 var slackPaths = []string{"/slack/commands", "/slack/interactions", "/slack/events"}
+
+// installPaths are the install's URLs (GET): the start, and Slack's OAuth
+// redirect back.
+var installPaths = []string{"/slack/install", "/slack/oauth_redirect"}
 
 func suppressAuthorization(route awsapigatewayv2.HttpRoute, reason string) {
 	cdknag.NagSuppressions_AddResourceSuppressions(route, &[]*cdknag.NagPackSuppression{{

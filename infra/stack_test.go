@@ -160,10 +160,11 @@ type template struct {
 }
 
 type resource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-	Metadata   map[string]any `json:"Metadata"`
-	DependsOn  []string       `json:"DependsOn"`
+	Type           string         `json:"Type"`
+	DeletionPolicy string         `json:"DeletionPolicy"`
+	Properties     map[string]any `json:"Properties"`
+	Metadata       map[string]any `json:"Metadata"`
+	DependsOn      []string       `json:"DependsOn"`
 }
 
 func parseTemplate(t *testing.T, tmpl assertions.Template) template {
@@ -323,6 +324,17 @@ func TestFunctions(t *testing.T) {
 			if spec.SlackSecret {
 				wantEnv[EnvSlackSecretARN] = ref(secretID)
 			}
+			if len(spec.TokenKeyActions) > 0 {
+				wantEnv[EnvSlackKMSKeyARN] = getAtt(s.id(t, "SlackTokenKey"), "Arn")
+			}
+			if spec.Name == "slack" {
+				// The stage's URL (the API's) and the redirect's path.
+				redirect, _ := p["Environment"].(map[string]any)["Variables"].(map[string]any)[EnvSlackRedirectURL]
+				if j := js(redirect); !strings.Contains(j, js(ref(s.id(t, "Api")))) || !strings.HasSuffix(j, `/slack/oauth_redirect"]]}`) {
+					t.Errorf("%s = %s, want the API's URL and slack/oauth_redirect", EnvSlackRedirectURL, j)
+				}
+				wantEnv[EnvSlackRedirectURL] = redirect
+			}
 			gotEnv := p["Environment"].(map[string]any)["Variables"]
 			if !equalJSON(gotEnv, wantEnv) {
 				t.Errorf("environment = %s, want %s", js(gotEnv), js(wantEnv))
@@ -446,6 +458,7 @@ func TestLeastPrivilege(t *testing.T) {
 				want = append(want, streamActions...)
 				want = append(want, "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")
 			}
+			want = append(want, spec.TokenKeyActions...)
 			sort.Strings(want)
 
 			got, resources := policyActions(t, s.tmpl, roleID)
@@ -459,6 +472,11 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 			if spec.SlackSecret && !equalJSON(resources["secretsmanager:GetSecretValue"], []any{ref(secretID)}) {
 				t.Errorf("GetSecretValue allowed on %s, want only the Slack secret", js(resources["secretsmanager:GetSecretValue"]))
+			}
+			for _, a := range spec.TokenKeyActions {
+				if !equalJSON(resources[a], []any{getAtt(s.id(t, "SlackTokenKey"), "Arn")}) {
+					t.Errorf("%s allowed on %s, want only the bot tokens' key", a, js(resources[a]))
+				}
 			}
 		})
 	}
@@ -525,13 +543,15 @@ func TestRoutes(t *testing.T) {
 		got[r.Properties["RouteKey"].(string)] = route{fn, auth}
 	}
 	want := map[string]route{
-		"POST /v1/usage":           {"usage", "NONE"},
-		"POST /v1/usage/batch":     {"usage", "NONE"},
-		"GET /v1/balance":          {"usage", "NONE"},
-		"ANY /admin/{proxy+}":      {"admin", "AWS_IAM"},
-		"POST /slack/commands":     {"slack", "NONE"},
-		"POST /slack/interactions": {"slack", "NONE"},
-		"POST /slack/events":       {"slack", "NONE"},
+		"POST /v1/usage":            {"usage", "NONE"},
+		"POST /v1/usage/batch":      {"usage", "NONE"},
+		"GET /v1/balance":           {"usage", "NONE"},
+		"ANY /admin/{proxy+}":       {"admin", "AWS_IAM"},
+		"POST /slack/commands":      {"slack", "NONE"},
+		"POST /slack/interactions":  {"slack", "NONE"},
+		"POST /slack/events":        {"slack", "NONE"},
+		"GET /slack/install":        {"slack", "NONE"},
+		"GET /slack/oauth_redirect": {"slack", "NONE"},
 	}
 	for key, w := range want {
 		if g, ok := got[key]; !ok {
@@ -863,6 +883,8 @@ func TestOutputs(t *testing.T) {
 		"SlackCommandsUrl":     "/slack/commands",
 		"SlackInteractionsUrl": "/slack/interactions",
 		"SlackEventsUrl":       "/slack/events",
+		"SlackInstallUrl":      "/slack/install",
+		"SlackRedirectUrl":     "/slack/oauth_redirect",
 	} {
 		out, ok := s.tmpl.Outputs[name]
 		if !ok {

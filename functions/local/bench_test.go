@@ -43,7 +43,7 @@ func BenchmarkDebitEndToEndVsBare(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg := config{AdminToken: "admin", SlackSigningSecret: "secret"}
-	srv := httptest.NewServer(routes(store, slackApp(store, cfg), cfg, metrics.NewTotals()))
+	srv := httptest.NewServer(routes(store, slackApp(store, cfg), nil, cfg, metrics.NewTotals()))
 	defer srv.Close()
 	token := demo.Agents[0].Token
 	agent, err := store.AgentByToken(ctx, token)

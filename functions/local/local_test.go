@@ -21,6 +21,7 @@ import (
 	"github.com/orgcredit/orgcredit/internal/embedded"
 	"github.com/orgcredit/orgcredit/internal/metrics"
 	"github.com/orgcredit/orgcredit/internal/notify"
+	"github.com/orgcredit/orgcredit/internal/slackapp"
 )
 
 // newStore starts the local server's back end (embedded, recorded) with
@@ -93,7 +94,7 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config{AdminToken: "admin-secret", SlackSigningSecret: "signing-secret"}
-	srv := httptest.NewServer(routes(st, slackApp(st, cfg), cfg, metrics.NewTotals()))
+	srv := httptest.NewServer(routes(st, slackApp(st, cfg), nil, cfg, metrics.NewTotals()))
 	defer srv.Close()
 
 	do := func(method, path, auth, body string) (int, string, http.Header) {
@@ -164,7 +165,7 @@ func TestServer(t *testing.T) {
 func TestLocalServerMountsSlack(t *testing.T) {
 	st := newStore(t)
 	cfg := config{AdminToken: "admin-secret", SlackSigningSecret: "signing-secret"}
-	srv := httptest.NewServer(routes(st, slackApp(st, cfg), cfg, metrics.NewTotals()))
+	srv := httptest.NewServer(routes(st, slackApp(st, cfg), nil, cfg, metrics.NewTotals()))
 	defer srv.Close()
 
 	body := `{"type":"url_verification","token":"x","challenge":"chal-123"}`
@@ -246,4 +247,14 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// slackApp is newSlack's app, for the tests' configurations, which
+// cannot fail.
+func slackApp(store *dynamo.Store, cfg config) *slackapp.App {
+	app, _, err := newSlack(store, cfg)
+	if err != nil {
+		panic(err)
+	}
+	return app
 }

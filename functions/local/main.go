@@ -5,13 +5,19 @@
 //	go run ./functions/local [-addr 127.0.0.1:8080] [-seed=false]
 //
 // Routes: /v1/... the agent API, /admin/... the admin API (bearer
-// ADMIN_TOKEN), /slack/commands, /slack/interactions, /slack/events.
+// ADMIN_TOKEN), /slack/commands, /slack/interactions, /slack/events, and
+// the install by OAuth, /slack/install and /slack/oauth_redirect.
 //
 // Environment: ADMIN_TOKEN and SLACK_SIGNING_SECRET (generated and
 // printed when unset), SLACK_BOT_TOKEN, SLACK_API_URL (a local or fake
-// Slack Web API), DYNAMODB_ENDPOINT (default: the embedded in-process
-// back end, whose data lives as long as the process), TABLE_NAME,
-// TRANSFER_TTL (how long a Billing transfer stays pending; default 168h).
+// Slack Web API, which also takes the install's code exchange),
+// SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (installs by OAuth into any
+// number of workspaces; the bot tokens are sealed with SLACK_LOCAL_KEY,
+// generated and printed when unset; Slack sends installers back to
+// SLACK_REDIRECT_URL, default this server's /slack/oauth_redirect),
+// DYNAMODB_ENDPOINT (default: the embedded in-process back end, whose data
+// lives as long as the process), TABLE_NAME, TRANSFER_TTL (how long a
+// Billing transfer stays pending; default 168h).
 // SLACK_APP_TOKEN (an app-level xapp- token) also serves Slack over Socket
 // Mode, and DEMO_SLACK_TEAM_ID, DEMO_SLACK_DINA, DEMO_SLACK_SARI and
 // DEMO_SLACK_RAVI tie the demo organization to a real workspace (socket.go).
@@ -41,9 +47,12 @@ import (
 	"github.com/orgcredit/orgcredit/internal/apigw"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
 	"github.com/orgcredit/orgcredit/internal/embedded"
+	"github.com/orgcredit/orgcredit/internal/envelope"
+	"github.com/orgcredit/orgcredit/internal/kmskeys"
 	"github.com/orgcredit/orgcredit/internal/metrics"
 	"github.com/orgcredit/orgcredit/internal/notify"
 	"github.com/orgcredit/orgcredit/internal/slackapp"
+	"github.com/orgcredit/orgcredit/internal/slackinstall"
 )
 
 // config is the local server's configuration, from flags and environment.
@@ -54,6 +63,11 @@ type config struct {
 	SlackSigningSecret string
 	SlackBotToken      string
 	SlackAPIURL        string
+	SlackClientID      string // installs by OAuth, with SlackClientSecret
+	SlackClientSecret  string
+	SlackRedirectURL   string    // default BaseURL + /slack/oauth_redirect
+	SlackLocalKey      string    // seals the installations' bot tokens
+	BaseURL            string    // where the server listens, once it does
 	SlackAppToken      string    // Socket Mode (socket.go)
 	DemoSlack          demoSlack // who the demo's people are in Slack
 	DynamoDBEndpoint   string
@@ -97,6 +111,7 @@ func run() error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	base := "http://" + ln.Addr().String()
+	cfg.BaseURL = base
 
 	var demo *demoOrg
 	if cfg.Seed {
@@ -106,10 +121,14 @@ func run() error {
 		}
 	}
 
-	app := slackApp(store, cfg)
+	app, installer, err := newSlack(store, cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	socket := startSocketMode(ctx, cfg, app)
 	totals := metrics.NewTotals()
-	srv := &http.Server{Handler: routes(store, app, cfg, totals), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: routes(store, app, installer, cfg, totals), ReadHeaderTimeout: 10 * time.Second}
 	printBanner(os.Stdout, cfg, base, demo)
 
 	// There are no DynamoDB Streams or schedules locally: every write goes
@@ -120,7 +139,8 @@ func run() error {
 	if !cfg.slackReachable() {
 		notifySlack = printedSlack{log: slog.Default()}
 	}
-	go notify.New(store, notifySlack, notify.WithLogger(slog.Default())).Follow(ctx, db.Feed(), notify.FollowOptions{Totals: totals})
+	go notify.New(store, notifySlack, notify.WithLogger(slog.Default()), notify.WithUndeliverable(slackapp.ErrNotInstalled)).
+		Follow(ctx, db.Feed(), notify.FollowOptions{Totals: totals})
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -149,10 +169,11 @@ func run() error {
 // "//v1/usage" or "/admin/orgs/x/../y" and answer a 307 redirect in HTML,
 // while API Gateway hands such paths to the function, whose router answers
 // a 404 problem.
-func routes(store *dynamo.Store, app *slackapp.App, cfg config, totals *metrics.Totals) http.Handler {
+func routes(store *dynamo.Store, app *slackapp.App, installer *slackinstall.Installer, cfg config, totals *metrics.Totals) http.Handler {
 	agent := apigw.HTTP(measured(totals, metrics.FunctionUsage, agentapi.New(store).Handle))
 	admin := apigw.HTTP(measured(totals, metrics.FunctionAdmin, adminapi.New(store, adminapi.WithAdminToken(cfg.AdminToken)).Handle))
 	slackHandler := apigw.HTTP(measured(totals, metrics.FunctionSlack, app.Handle))
+	install := apigw.HTTP(slackinstall.Route(installer, nil))
 	notFound := apigw.HTTP(func(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		return apigw.NotFound(req), nil
 	})
@@ -162,10 +183,12 @@ func routes(store *dynamo.Store, app *slackapp.App, cfg config, totals *metrics.
 			agent.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/admin/"):
 			admin.ServeHTTP(w, r)
-		case p == "/slack/commands", p == "/slack/interactions", p == "/slack/events":
+		case p == slackapp.PathCommands, p == slackapp.PathInteractions, p == slackapp.PathEvents:
 			slackHandler.ServeHTTP(w, r)
 		case p == metricsPath && r.Method == http.MethodGet:
 			serveTotals(w, totals)
+		case p == slackapp.PathInstall, p == slackapp.PathOAuthRedirect:
+			install.ServeHTTP(w, r)
 		default:
 			notFound.ServeHTTP(w, r)
 		}
@@ -185,6 +208,16 @@ func loadConfig() config {
 	cfg.SlackSigningSecret = envOrGenerate(&cfg, "SLACK_SIGNING_SECRET")
 	cfg.SlackBotToken = os.Getenv("SLACK_BOT_TOKEN")
 	cfg.SlackAPIURL = os.Getenv("SLACK_API_URL")
+	cfg.SlackClientID = os.Getenv("SLACK_CLIENT_ID")
+	cfg.SlackClientSecret = os.Getenv("SLACK_CLIENT_SECRET")
+	cfg.SlackRedirectURL = os.Getenv("SLACK_REDIRECT_URL")
+	if cfg.SlackClientID != "" {
+		cfg.SlackLocalKey = os.Getenv(kmskeys.EnvLocalKey)
+		if cfg.SlackLocalKey == "" {
+			cfg.SlackLocalKey = envelope.GenerateLocalKey()
+			cfg.generated = append(cfg.generated, kmskeys.EnvLocalKey)
+		}
+	}
 	cfg.SlackAppToken = os.Getenv("SLACK_APP_TOKEN")
 	cfg.DemoSlack = demoSlackFromEnv(os.Getenv)
 	cfg.DynamoDBEndpoint = os.Getenv("DYNAMODB_ENDPOINT")
@@ -197,29 +230,68 @@ func loadConfig() config {
 }
 
 // slackReachable tells whether a Slack Web API was configured: a fake one
-// (SLACK_API_URL) or Slack itself with a real bot token.
-func (c config) slackReachable() bool { return c.SlackAPIURL != "" || c.SlackBotToken != "" }
+// (SLACK_API_URL), or Slack itself with a real bot token or installs.
+func (c config) slackReachable() bool {
+	return c.SlackAPIURL != "" || c.SlackBotToken != "" || c.oauth()
+}
 
-// slackApp is the Slack app on the local store. Without SLACK_API_URL its
-// Web API calls go to Slack itself, which needs a real bot token.
-func slackApp(store *dynamo.Store, cfg config) *slackapp.App {
-	var opts []slack.Option
-	if cfg.SlackAPIURL != "" {
-		u := cfg.SlackAPIURL
-		if !strings.HasSuffix(u, "/") {
-			u += "/" // slack-go appends method names to the base URL
-		}
-		opts = append(opts, slack.OptionAPIURL(u))
+// oauth tells whether workspaces are installed by OAuth.
+func (c config) oauth() bool { return c.SlackClientID != "" }
+
+// redirectURL is where Slack sends installers back.
+func (c config) redirectURL() string {
+	if c.SlackRedirectURL != "" || c.BaseURL == "" {
+		return c.SlackRedirectURL
 	}
-	opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second}))
+	return c.BaseURL + slackapp.PathOAuthRedirect
+}
+
+// newSlack is the Slack app on the local store, and the install when
+// SLACK_CLIENT_ID is set. Without SLACK_API_URL its Web API calls go to
+// Slack itself, which needs a real bot token or installs. With none of
+// them, a tokenless client stands in (a fake Slack that takes any call,
+// or none at all: then notifications are printed).
+func newSlack(store *dynamo.Store, cfg config) (*slackapp.App, *slackinstall.Installer, error) {
+	hc := &http.Client{Timeout: 10 * time.Second}
+	var (
+		workspaces slackapp.Workspaces
+		installer  *slackinstall.Installer
+	)
+	if cfg.SlackBotToken == "" && !cfg.oauth() {
+		opts := []slack.Option{slack.OptionHTTPClient(hc)}
+		if u := cfg.SlackAPIURL; u != "" {
+			if !strings.HasSuffix(u, "/") {
+				u += "/" // slack-go appends method names to the base URL
+			}
+			opts = append(opts, slack.OptionAPIURL(u))
+		}
+		workspaces = slackapp.OneWorkspace(slack.New("", opts...))
+	} else {
+		var keys envelope.KeyService
+		if cfg.oauth() {
+			k, err := envelope.ParseLocalKey(cfg.SlackLocalKey)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", kmskeys.EnvLocalKey, err)
+			}
+			keys = k
+		}
+		ws, inst, err := slackinstall.Setup(slackinstall.Config{
+			BotToken: cfg.SlackBotToken, ClientID: cfg.SlackClientID, ClientSecret: cfg.SlackClientSecret,
+			RedirectURL: cfg.redirectURL(), Store: store, Keys: keys, APIURL: cfg.SlackAPIURL, HTTPClient: hc, Logger: slog.Default(),
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("Slack: %w", err)
+		}
+		workspaces, installer = ws, inst
+	}
 	return slackapp.New(slackapp.Config{
 		Store:         store,
-		Workspaces:    slackapp.OneWorkspace(slack.New(cfg.SlackBotToken, opts...)),
+		Workspaces:    workspaces,
 		SigningSecret: cfg.SlackSigningSecret,
 		AppID:         os.Getenv("SLACK_APP_ID"),
 		TransferTTL:   cfg.TransferTTL,
 		Logger:        slog.Default(),
-	})
+	}), installer, nil
 }
 
 // envOrGenerate reads a secret from the environment, or makes one up (and

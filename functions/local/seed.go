@@ -10,6 +10,8 @@ import (
 
 	"github.com/orgcredit/orgcredit/internal/domain"
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/kmskeys"
+	"github.com/orgcredit/orgcredit/internal/slackapp"
 )
 
 // The demo organization of the worked example: Acme, whose Billing is held
@@ -119,13 +121,20 @@ func printBanner(w io.Writer, cfg config, base string, demo *demoOrg) {
 	fmt.Fprintf(w, "  DynamoDB: %s, table %s\n", backend, cfg.Table)
 	fmt.Fprintf(w, "  agent API %s/v1/  admin API %s/admin/  Slack %s/slack/{commands,interactions,events}\n", base, base, base)
 	if !cfg.slackReachable() {
-		fmt.Fprintln(w, "  Slack Web API: none configured (SLACK_API_URL, SLACK_BOT_TOKEN); the Billing holder's notifications are printed here instead")
+		fmt.Fprintln(w, "  Slack Web API: none configured (SLACK_API_URL, SLACK_BOT_TOKEN, SLACK_CLIENT_ID); the Billing holder's notifications are printed here instead")
+	}
+	if cfg.oauth() {
+		fmt.Fprintf(w, "  Slack installs by OAuth: open %s%s in a browser; Slack sends installers back to %s (add it to the app's redirect URLs)\n",
+			base, slackapp.PathInstall, cfg.redirectURL())
 	}
 	printSocketMode(w, cfg)
 	for _, name := range cfg.generated {
 		v := cfg.AdminToken
-		if name == "SLACK_SIGNING_SECRET" {
+		switch name {
+		case "SLACK_SIGNING_SECRET":
 			v = cfg.SlackSigningSecret
+		case kmskeys.EnvLocalKey:
+			v = cfg.SlackLocalKey + " (it seals the installed workspaces' bot tokens: set it to read this run's installations again)"
 		}
 		fmt.Fprintf(w, "  %s was not set; generated: %s\n", name, v)
 	}

@@ -94,6 +94,9 @@ func (c config) checkSlack() error {
 	if err := c.DemoSlack.check(); err != nil {
 		return err
 	}
+	if (c.SlackClientID == "") != (c.SlackClientSecret == "") {
+		return errors.New("set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET together (the Slack app's Basic Information page), to install the app by OAuth")
+	}
 	if c.SlackAppToken == "" {
 		return nil
 	}

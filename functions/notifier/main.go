@@ -1,13 +1,17 @@
 // Command notifier is the notifier's Lambda function: the table's DynamoDB
 // stream (low-balance, exhaustion and budget-group alerts to the Billing
 // holder) and the 5-minute schedule (expiring due Billing transfers and
-// announcing them). Wiring only; the logic is internal/notify.
+// announcing them). Wiring only; the logic is internal/notify, each
+// workspace's client internal/slackinstall.
 //
 // Environment: TABLE_NAME (required); DYNAMODB_ENDPOINT (optional);
 // SLACK_SECRET_ARN, the Secrets Manager secret holding
-// {"signing_secret","bot_token"}, read once at cold start; or, for local
-// invokes only, SLACK_BOT_TOKEN instead; SLACK_API_URL (optional, a fake
-// Slack's Web API base URL).
+// {"signing_secret","bot_token","client_id","client_secret"}, read once at
+// cold start; or, for local invokes only, SLACK_BOT_TOKEN,
+// SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead; with a client id,
+// SLACK_KMS_KEY_ARN (the key sealing the bot tokens; locally
+// SLACK_LOCAL_KEY); SLACK_API_URL (optional, a fake Slack's Web API base
+// URL).
 package main
 
 import (
@@ -17,13 +21,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/slack-go/slack"
 
 	"github.com/orgcredit/orgcredit/internal/dynamo"
+	"github.com/orgcredit/orgcredit/internal/envelope"
+	"github.com/orgcredit/orgcredit/internal/kmskeys"
 	"github.com/orgcredit/orgcredit/internal/metrics"
 	"github.com/orgcredit/orgcredit/internal/notify"
 	"github.com/orgcredit/orgcredit/internal/secrets"
 	"github.com/orgcredit/orgcredit/internal/slackapp"
+	"github.com/orgcredit/orgcredit/internal/slackinstall"
 )
 
 // The Slack app is what the notifier sends through.
@@ -44,17 +50,25 @@ func main() {
 	if err != nil {
 		fail("cannot read the Slack credentials", "err", err)
 	}
-	if creds.BotToken == "" {
-		fail("no Slack bot token: set SLACK_SECRET_ARN (or, locally, SLACK_BOT_TOKEN); no alert could be sent")
+	var keys envelope.KeyService
+	if creds.OAuth() {
+		if keys, err = kmskeys.FromEnv(ctx, os.Getenv); err != nil {
+			fail("cannot open the installations' bot tokens", "err", err)
+		}
 	}
 	// A bounded call fails, and releases its alert for a retry, well
 	// before the function's own timeout.
-	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second})}
-	if u := os.Getenv("SLACK_API_URL"); u != "" {
-		opts = append(opts, slack.OptionAPIURL(u))
+	workspaces, _, err := slackinstall.Setup(slackinstall.Config{
+		BotToken: creds.BotToken, ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, Store: store, Keys: keys,
+		APIURL: os.Getenv("SLACK_API_URL"), HTTPClient: &http.Client{Timeout: 10 * time.Second}, Logger: log,
+	})
+	if err != nil {
+		fail("no Slack workspace to send to: set SLACK_SECRET_ARN (or, locally, SLACK_BOT_TOKEN or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)", "err", err)
 	}
-	app := slackapp.New(slackapp.Config{Store: store, Workspaces: slackapp.OneWorkspace(slack.New(creds.BotToken, opts...)),
-		AppID: os.Getenv("SLACK_APP_ID"), Logger: log})
-	n := notify.New(store, app, notify.WithLogger(log))
+	app := slackapp.New(slackapp.Config{Store: store, Workspaces: workspaces, AppID: os.Getenv("SLACK_APP_ID"), Logger: log})
+	n := notify.New(store, app, notify.WithLogger(log),
+		// An alert for an organization whose workspace uninstalled the
+		// app is logged, not retried.
+		notify.WithUndeliverable(slackapp.ErrNotInstalled))
 	lambda.Start(metrics.Wrap(metrics.FunctionNotifier, os.Stdout, n.Handle))
 }

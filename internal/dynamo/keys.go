@@ -14,20 +14,21 @@ import (
 // Item types, stored in every item's "type" attribute so that stream
 // consumers and scans can tell items apart.
 const (
-	typeOrg      = "org"
-	typePool     = "pool"
-	typeMember   = "member"
-	typeGroup    = "group"
-	typeSpend    = "spend"
-	typeAgent    = "agent"
-	typeToken    = "token"
-	typeGrant    = "grant"
-	typeUsage    = "usage"
-	typeDay      = "day"
-	typeTransfer = "transfer"
-	typeAudit    = "audit"
-	typeMark     = "mark"
-	typeClaim    = "slack_claim"
+	typeOrg          = "org"
+	typePool         = "pool"
+	typeMember       = "member"
+	typeGroup        = "group"
+	typeSpend        = "spend"
+	typeAgent        = "agent"
+	typeToken        = "token"
+	typeGrant        = "grant"
+	typeUsage        = "usage"
+	typeDay          = "day"
+	typeTransfer     = "transfer"
+	typeAudit        = "audit"
+	typeMark         = "mark"
+	typeClaim        = "slack_claim"
+	typeInstallation = "slack_installation"
 )
 
 // compose builds a key from its parts, unambiguously: the parts are joined
@@ -73,6 +74,10 @@ func auditPK(org string) string     { return compose("AUDIT", org) }
 func tokenPK(hash string) string    { return compose("TOKEN", hash) }
 func markPK(parts []string) string  { return compose(append([]string{"MARK"}, parts...)...) }
 
+// installationPK is the partition of the Slack app's installation in a
+// workspace (one item, skInstallation).
+func installationPK(team string) string { return compose("SLACKTEAM", team) }
+
 // slackClaimSK keys the item that reserves a Slack user for one active
 // member of an organization, so one Slack identity cannot act as two.
 func slackClaimSK(slackUserID string) string { return compose("SLACKUSER", slackUserID) }
@@ -104,6 +109,8 @@ const (
 	skUsage = "USAGE"
 	skToken = "TOKEN"
 	skMark  = "MARK"
+
+	skInstallation = "INSTALLATION"
 )
 
 // GSI1 keys: members by Slack identity, pending transfers by expiry, and

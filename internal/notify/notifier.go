@@ -22,7 +22,9 @@
 // of the send, or the release itself fails (both logged when seen); a
 // duplicate only if Slack delivered a message but the call reported an
 // error. Claiming first keeps the common path exactly once, and the
-// release keeps failed sends retryable.
+// release keeps failed sends retryable. A send the Slack surface says can
+// never be delivered (WithUndeliverable: the organization's workspace
+// uninstalled the app) is logged and not retried; it keeps its claim.
 package notify
 
 import (
@@ -86,6 +88,7 @@ type Notifier struct {
 	store Store
 	slack Slack
 	log   *slog.Logger
+	gone  []error
 }
 
 // Option configures a Notifier.
@@ -93,6 +96,26 @@ type Option func(*Notifier)
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(n *Notifier) { n.log = l } }
+
+// WithUndeliverable names the errors of the Slack surface that mean a
+// message can never be delivered, such as slackapp.ErrNotInstalled (the
+// organization's workspace uninstalled the app). A send failing with one
+// is logged and not retried: the record is done, the alert's claim kept.
+// Installing the app again makes later alerts deliverable.
+func WithUndeliverable(errs ...error) Option {
+	return func(n *Notifier) { n.gone = append(n.gone, errs...) }
+}
+
+// undeliverable reports whether err says the message can never be
+// delivered.
+func (n *Notifier) undeliverable(err error) bool {
+	for _, g := range n.gone {
+		if errors.Is(err, g) {
+			return true
+		}
+	}
+	return false
+}
 
 // New makes a Notifier.
 func New(store Store, slack Slack, opts ...Option) *Notifier {
@@ -226,6 +249,10 @@ func (n *Notifier) announceClosed(ctx context.Context, orgID, transferID string)
 		return err
 	}
 	if err := n.slack.AnnounceTransferOutcome(ctx, t); err != nil {
+		if n.undeliverable(err) {
+			n.log.WarnContext(ctx, "notifier: transfer outcome not announced: undeliverable", "org", orgID, "transfer", t.ID, "err", err)
+			return nil
+		}
 		return fmt.Errorf("announce %s transfer %s of %s: %w", t.Status, t.ID, orgID, err)
 	}
 	return nil
@@ -253,6 +280,12 @@ func (n *Notifier) deliver(ctx context.Context, a domain.Alert) error {
 		sendCtx, cancel := sendContext(ctx)
 		err = n.slack.SendAlert(sendCtx, org, holder, a, group)
 		cancel()
+		if err != nil && n.undeliverable(err) {
+			// The organization's workspace is gone; a retry cannot
+			// deliver it. The claim stays.
+			n.log.WarnContext(ctx, "notifier: alert not sent: undeliverable", "key", a.Key(), "org", org.ID, "slack_team", org.SlackTeamID, "err", err)
+			return nil
+		}
 		if err != nil {
 			err = fmt.Errorf("send Slack message: %w", err)
 		}
@@ -347,6 +380,10 @@ func (n *Notifier) HandleSchedule(ctx context.Context) (ScheduleResult, error) {
 	errs := []error{err}
 	for _, t := range expired {
 		if aerr := n.slack.AnnounceTransferOutcome(ctx, t); aerr != nil {
+			if n.undeliverable(aerr) {
+				n.log.WarnContext(ctx, "notifier: expiry not announced: undeliverable", "org", t.OrgID, "transfer", t.ID, "err", aerr)
+				continue
+			}
 			errs = append(errs, fmt.Errorf("notifier: announce expiry of transfer %s of %s: %w", t.ID, t.OrgID, aerr))
 			continue
 		}

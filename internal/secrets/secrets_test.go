@@ -23,11 +23,18 @@ func (s stored) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretVa
 
 func TestLoadSlack(t *testing.T) {
 	sm := stored{
-		"good":     aws.String(`{"signing_secret":"s3cr3t","bot_token":"xoxb-1"}`),
-		"no-token": aws.String(`{"signing_secret":"s3cr3t"}`),
-		"extra":    aws.String(`{"signing_secret":"s","bot_token":"t","other":1}`),
-		"text":     aws.String(`s3cr3t`),
-		"binary":   nil,
+		"good":        aws.String(`{"signing_secret":"s3cr3t","bot_token":"xoxb-1"}`),
+		"no-token":    aws.String(`{"signing_secret":"s3cr3t"}`),
+		"extra":       aws.String(`{"signing_secret":"s","bot_token":"t","other":1}`),
+		"text":        aws.String(`s3cr3t`),
+		"binary":      nil,
+		"oauth":       aws.String(`{"signing_secret":"s","client_id":"111.222","client_secret":"cs"}`),
+		"oauth-empty": aws.String(`{"signing_secret":"s","bot_token":"","client_id":"111.222","client_secret":"cs"}`),
+		"both":        aws.String(`{"signing_secret":"s","bot_token":"xoxb-1","client_id":"111.222","client_secret":"cs"}`),
+		"id-only":     aws.String(`{"signing_secret":"s","bot_token":"xoxb-1","client_id":"111.222"}`),
+		"secret-only": aws.String(`{"signing_secret":"s","client_secret":"cs"}`),
+		"no-signing":  aws.String(`{"client_id":"111.222","client_secret":"cs"}`),
+		"placeholder": aws.String(`{"signing_secret":"","bot_token":""}`),
 	}
 	tests := []struct {
 		id      string
@@ -40,6 +47,13 @@ func TestLoadSlack(t *testing.T) {
 		{"text", Slack{}, "not the JSON"},
 		{"binary", Slack{}, "no string value"},
 		{"missing", Slack{}, "ResourceNotFound"},
+		{"oauth", Slack{SigningSecret: "s", ClientID: "111.222", ClientSecret: "cs"}, ""},
+		{"oauth-empty", Slack{SigningSecret: "s", ClientID: "111.222", ClientSecret: "cs"}, ""},
+		{"both", Slack{SigningSecret: "s", BotToken: "xoxb-1", ClientID: "111.222", ClientSecret: "cs"}, ""},
+		{"id-only", Slack{}, "lacks client_secret"},
+		{"secret-only", Slack{}, "lacks client_id"},
+		{"no-signing", Slack{}, "lacks signing_secret"},
+		{"placeholder", Slack{}, "lacks signing_secret and bot_token (or client_id and client_secret"},
 	}
 	for _, tt := range tests {
 		got, err := LoadSlack(context.Background(), sm, tt.id)
@@ -53,9 +67,10 @@ func TestLoadSlack(t *testing.T) {
 }
 
 func TestSlackFromEnvWithoutSecret(t *testing.T) {
-	env := map[string]string{"SLACK_SIGNING_SECRET": "sss", "SLACK_BOT_TOKEN": "xoxb-1"}
+	env := map[string]string{"SLACK_SIGNING_SECRET": "sss", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": "cs"}
 	s, err := SlackFromEnv(context.Background(), func(k string) string { return env[k] })
-	if err != nil || s.SigningSecret != "sss" || s.BotToken != "xoxb-1" {
-		t.Fatalf("SlackFromEnv = %+v, %v", s, err)
+	want := Slack{SigningSecret: "sss", BotToken: "xoxb-1", ClientID: "111.222", ClientSecret: "cs"}
+	if err != nil || s != want || !s.OAuth() {
+		t.Fatalf("SlackFromEnv = %+v, %v; want %+v", s, err, want)
 	}
 }

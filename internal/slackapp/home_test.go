@@ -46,7 +46,7 @@ func TestHome(t *testing.T) {
 		"1,226.5 credits", // balance after the debit
 		"*Used in November 2026*\\n8 credits",
 		"*Research* — :warning: near cap (80 %) · 8 of 10 credits",
-		"more than a year at this week's pace",                      // 1,226.5 credits at 8 a week
+		"more than a year at this week's pace",                           // 1,226.5 credits at 8 a week
 		`"type":"image"`, `"slack_file":{"id":"F`, "Daily usage of Acme", // the chart, and its alt text
 		"Transfer Billing Role",
 	} {

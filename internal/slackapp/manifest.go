@@ -18,9 +18,38 @@ var manifestTemplate string
 // ManifestPlaceholder is the base URL manifest.json carries.
 const ManifestPlaceholder = "https://API-BASE-URL.example"
 
+// The install's paths, relative to the API's base URL: a browser opens
+// PathInstall to add the app to a workspace and Slack sends it back to
+// PathOAuthRedirect (the manifest's oauth_config.redirect_urls) with the
+// authorization code.
+const (
+	PathInstall       = "/slack/install"
+	PathOAuthRedirect = "/slack/oauth_redirect"
+)
+
+// BotScopes are the bot token scopes the manifest asks for, which the
+// install asks Slack to grant.
+func BotScopes() ([]string, error) {
+	var m struct {
+		OAuth struct {
+			Scopes struct {
+				Bot []string `json:"bot"`
+			} `json:"scopes"`
+		} `json:"oauth_config"`
+	}
+	if err := json.Unmarshal([]byte(manifestTemplate), &m); err != nil {
+		return nil, fmt.Errorf("manifest.json: %w", err)
+	}
+	if len(m.OAuth.Scopes.Bot) == 0 {
+		return nil, fmt.Errorf("manifest.json: no bot scopes")
+	}
+	return m.OAuth.Scopes.Bot, nil
+}
+
 // Manifest renders the app manifest for the API at baseURL, such as
 // https://abc123.execute-api.eu-west-1.amazonaws.com. Slack calls the
-// command, interactivity and event URLs under it.
+// command, interactivity and event URLs under it, and sends installers
+// back to its OAuth redirect URL.
 func Manifest(baseURL string) (string, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -31,7 +60,9 @@ func Manifest(baseURL string) (string, error) {
 
 // SocketModeManifest renders the app manifest for Socket Mode: the same
 // scopes, commands, events, interactivity and App Home, delivered over
-// the app's own WebSocket (socket_mode_enabled), so without request URLs.
+// the app's own WebSocket (socket_mode_enabled), so without request URLs
+// and without an OAuth redirect URL (a Socket Mode app is installed from
+// its settings page, with the bot token given as SLACK_BOT_TOKEN).
 // It is how a developer serves their own workspace from the local server
 // (SLACK_APP_TOKEN); the app then needs an app-level token with
 // connections:write.
@@ -56,6 +87,9 @@ func SocketModeManifest() (string, error) {
 			delete(s, "request_url")
 			delete(s, "message_menu_options_url")
 		}
+	}
+	if oauth, ok := m["oauth_config"].(map[string]any); ok {
+		delete(oauth, "redirect_urls")
 	}
 	settings["socket_mode_enabled"] = true
 	var b strings.Builder

@@ -27,7 +27,8 @@ func TestManifest(t *testing.T) {
 			} `json:"slash_commands"`
 		} `json:"features"`
 		OAuth struct {
-			Scopes struct{ Bot []string } `json:"scopes"`
+			RedirectURLs []string               `json:"redirect_urls"`
+			Scopes       struct{ Bot []string } `json:"scopes"`
 		} `json:"oauth_config"`
 		Settings struct {
 			Events struct {
@@ -57,8 +58,14 @@ func TestManifest(t *testing.T) {
 		m.Settings.Interactivity.OptionsURL != base+slackapp.PathInteractions {
 		t.Errorf("interactivity = %+v", m.Settings.Interactivity)
 	}
-	if m.Settings.Events.URL != base+slackapp.PathEvents || strings.Join(m.Settings.Events.BotEvents, ",") != "app_home_opened" {
-		t.Errorf("events = %+v", m.Settings.Events)
+	if m.Settings.Events.URL != base+slackapp.PathEvents || strings.Join(m.Settings.Events.BotEvents, ",") != "app_home_opened,app_uninstalled,tokens_revoked" {
+		t.Errorf("events = %+v, want App Home and the two that end an installation", m.Settings.Events)
+	}
+	if strings.Join(m.OAuth.RedirectURLs, ",") != base+slackapp.PathOAuthRedirect {
+		t.Errorf("OAuth redirect URLs = %q, want the API's %s", m.OAuth.RedirectURLs, slackapp.PathOAuthRedirect)
+	}
+	if got, err := slackapp.BotScopes(); err != nil || strings.Join(got, ",") != strings.Join(m.OAuth.Scopes.Bot, ",") {
+		t.Errorf("BotScopes() = %v, %v; want the manifest's %v", got, err, m.OAuth.Scopes.Bot)
 	}
 	if !m.Features.AppHome.HomeTab {
 		t.Error("the App Home tab is not enabled")
@@ -118,6 +125,7 @@ func TestSocketModeManifest(t *testing.T) {
 	delete(ws["event_subscriptions"].(map[string]any), "request_url")
 	delete(ws["interactivity"].(map[string]any), "request_url")
 	delete(ws["interactivity"].(map[string]any), "message_menu_options_url")
+	delete(want["oauth_config"].(map[string]any), "redirect_urls")
 	ws["socket_mode_enabled"] = true
 	a, _ := json.Marshal(socket)
 	b, _ := json.Marshal(want)
@@ -126,7 +134,7 @@ func TestSocketModeManifest(t *testing.T) {
 	}
 	if len(want["features"].(map[string]any)["slash_commands"].([]any)) != 2 ||
 		ws["interactivity"].(map[string]any)["is_enabled"] != true ||
-		len(ws["event_subscriptions"].(map[string]any)["bot_events"].([]any)) != 1 {
+		len(ws["event_subscriptions"].(map[string]any)["bot_events"].([]any)) != 3 {
 		t.Errorf("commands, interactivity or events missing: %s", b)
 	}
 }

@@ -36,7 +36,7 @@ func TestModalErrors(t *testing.T) {
 		{name: "the request cannot be delivered", before: func(f *fixture) { f.slack.FailNext("conversations.open", "cannot_dm_bot") },
 			submitter: dina, recipient: "sari", want: "withdrawn"},
 		{name: "Slack does not answer within the request's budget", before: func(f *fixture) {
-			f.app = slackapp.New(slackapp.Config{Store: f.store, Workspaces: slackapp.OneWorkspace(f.slack.Client()), SigningSecret: testSecret, Now: time.Now, Budget: 300 * time.Millisecond})
+			f.app = slackapp.New(slackapp.Config{Store: f.store, Workspaces: slackapp.OneWorkspace(f.slack.Client()), SigningSecret: testSecret, Now: time.Now, Budget: 1500 * time.Millisecond})
 			f.slack.HangNext("chat.postMessage")
 		}, submitter: dina, recipient: "sari", want: "withdrawn"},
 	}

@@ -1,8 +1,9 @@
 // Package slacktestx extends slack-go's slacktest server with the Web API
 // methods the Slack app uses (views.open, views.publish, views.update,
-// chat.postMessage, chat.update, chat.postEphemeral, conversations.open)
-// and records every call, so tests drive the real slack-go client against
-// a real HTTP server and assert on what the app sent. Like Slack, it checks
+// chat.postMessage, chat.update, chat.postEphemeral, conversations.open,
+// and for installs oauth.v2.access and auth.test) and records every call
+// with the token it was made with, so tests drive the real slack-go client
+// against a real HTTP server and assert on what the app sent, and as whom. Like Slack, it checks
 // every view and message it receives against Block Kit's limits and rules
 // (internal/slackapp/blockkit) and refuses one that breaks them with
 // Slack's error; it also fails the test that sent it. It also signs
@@ -40,6 +41,10 @@ type Call struct {
 	Method string     // "chat.postMessage", without the leading slash
 	Form   url.Values // form-encoded parameters (chat.*, conversations.*)
 	JSON   map[string]json.RawMessage
+	// Token is the token the call was made with: the bearer of its
+	// Authorization header (slack-go's JSON calls) or its token form field
+	// (form calls); empty when it had none.
+	Token string
 	// Invalid holds the Block Kit violations of the call's view or
 	// message (blockkit.Violations), nil when Slack would accept it. An
 	// invalid call is answered with Slack's error and fails the test.
@@ -168,6 +173,8 @@ type Server struct {
 
 	t        testing.TB
 	tolerate bool // invalid payloads are answered with Slack's error only
+
+	oauth oauthState // oauth.v2.access and auth.test (oauth.go)
 }
 
 // Methods are the Web API methods the server answers beyond slacktest's.
@@ -176,6 +183,7 @@ var Methods = []string{
 	"chat.postMessage", "chat.update", "chat.postEphemeral",
 	"conversations.open",
 	"files.getUploadURLExternal", "files.completeUploadExternal",
+	"oauth.v2.access", "auth.test",
 }
 
 // uploadPath is where the server takes a file's bytes, as Slack's upload
@@ -186,7 +194,7 @@ const uploadPath = "/upload/"
 // New starts a server and stops it when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{fail: map[string]string{}, hang: map[string]bool{}, t: t}
+	s := &Server{fail: map[string]string{}, hang: map[string]bool{}, t: t, oauth: newOAuthState()}
 	// slacktest registers its own handlers after the binders and keeps the
 	// first registration, so these override its chat.postMessage (whose
 	// timestamps repeat within a second) and add the missing methods.
@@ -280,6 +288,7 @@ func (s *Server) handler(method string) http.HandlerFunc {
 			return
 		}
 
+		c.Token = callToken(r, c)
 		c.Invalid = Check(c)
 
 		s.mu.Lock()
@@ -307,11 +316,28 @@ func (s *Server) handler(method string) http.HandlerFunc {
 			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": slackErr})
 			return
 		}
+		if c.Token == "" && method != "oauth.v2.access" {
+			// Slack refuses a call that carries no token.
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "not_authed"})
+			return
+		}
+		if s.revoked(c.Token) {
+			// Slack refuses every call made with a revoked token.
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": "token_revoked"})
+			return
+		}
 		if c.Invalid != nil {
 			_ = json.NewEncoder(w).Encode(refuse(c))
 			return
 		}
-		_ = json.NewEncoder(w).Encode(answer(c, seq, s.GetAPIURL()))
+		switch method {
+		case "oauth.v2.access":
+			_ = json.NewEncoder(w).Encode(s.exchange(r, c))
+		case "auth.test":
+			_ = json.NewEncoder(w).Encode(s.authTest(c))
+		default:
+			_ = json.NewEncoder(w).Encode(answer(c, seq, s.GetAPIURL()))
+		}
 	}
 }
 
