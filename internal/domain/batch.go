@@ -284,3 +284,27 @@ func isDayCeiling(err error) bool {
 	r, ok := err.(*Refusal)
 	return ok && r.Rule == RuleCeilingReached
 }
+
+// BatchResult is the answer to a batch: one item per event, in request
+// order.
+type BatchResult struct {
+	Items []BatchItem
+	// Balance is the pool balance read right after the batch; it may
+	// already include later debits.
+	Balance Micros
+	// Agent is the agent as the batch was decided for it (see
+	// DebitResult.Agent).
+	Agent Agent
+}
+
+// BatchItem is the answer about one event of a batch: a usage record
+// (debited now or a duplicate), or the refusal.
+type BatchItem struct {
+	Usage     Usage
+	Duplicate bool
+	// Group is the budget group of the usage's period, read right after
+	// the batch; nil without a group.
+	Group *GroupStatus
+	// Err is the refusal of an event that was not debited.
+	Err error
+}
