@@ -140,6 +140,9 @@ func TestServer(t *testing.T) {
 		{"POST", "/v1/usage?org_id=globex", token, `{"id":"demo-0002","amount_micros":1}`, 400, `"field":"org_id"`},
 		// Nothing above debited demo-0002.
 		{"POST", "/v1/usage", token, `{"id":"demo-0002","amount_micros":1}`, 200, `"duplicate":false`},
+		{"POST", "/v1/usage/batch", token, `{"events":[{"id":"demo-0002","amount_micros":1},{"id":"demo-0003","amount_micros":250000,"kind":"search"}]}`, 200, `"duplicate":true`},
+		{"POST", "/v1/usage/batch", token, `{"events":[]}`, 400, `"field":"events"`},
+		{"GET", "/v1/balance", token, "", 200, `"balance_micros":98499999`},
 	}
 	for _, tt := range tests {
 		status, body, h := do(tt.method, tt.path, tt.auth, tt.body)
