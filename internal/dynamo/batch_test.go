@@ -27,10 +27,11 @@ type recorder struct {
 		Do(*http.Request) (*http.Response, error)
 	}
 
-	mu         sync.Mutex
-	ops        map[string]int
-	txItems    []int // items of each transaction that went through
-	poolWrites int   // pool items in transactions that went through
+	mu           sync.Mutex
+	ops          map[string]int
+	txItems      []int // items of each transaction that went through
+	poolWrites   int   // pool items in transactions that went through
+	maxItemBytes int   // the largest item written, by DynamoDB's measure
 }
 
 func (rc *recorder) Do(r *http.Request) (*http.Response, error) {
@@ -50,20 +51,24 @@ func (rc *recorder) Do(r *http.Request) (*http.Response, error) {
 	}
 	rc.ops[op]++
 	if op == "TransactWriteItems" && err == nil && resp.StatusCode == http.StatusOK {
-		items, pool := transactionItems(body)
+		items, pool, size := transactionItems(body)
 		rc.txItems = append(rc.txItems, items)
 		rc.poolWrites += pool
+		rc.maxItemBytes = max(rc.maxItemBytes, size)
 	}
 	return resp, err
 }
 
 // transactionItems counts the items of a TransactWriteItems request and
-// those of them that write the pool item.
-func transactionItems(body []byte) (items, pool int) {
+// those of them that write the pool item, and measures the largest item
+// put, as DynamoDB sizes items: the lengths of the attribute names and
+// values (strings in UTF-8 bytes, numbers about one byte per two digits
+// plus one; counted here as one per digit, an overestimate).
+func transactionItems(body []byte) (items, pool, maxSize int) {
 	var in struct {
 		TransactItems []map[string]struct {
 			Key  map[string]map[string]string
-			Item map[string]json.RawMessage
+			Item map[string]map[string]any
 		}
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
@@ -73,16 +78,22 @@ func transactionItems(body []byte) (items, pool int) {
 		for op, a := range it {
 			sk := a.Key["SK"]["S"]
 			if a.Item != nil {
-				var v map[string]string
-				_ = json.Unmarshal(a.Item["SK"], &v)
-				sk = v["S"]
+				sk, _ = a.Item["SK"]["S"].(string)
+				size := 0
+				for name, v := range a.Item {
+					size += len(name)
+					for _, x := range v {
+						size += len(fmt.Sprint(x))
+					}
+				}
+				maxSize = max(maxSize, size)
 			}
 			if sk == "POOL" && op != "ConditionCheck" {
 				pool++
 			}
 		}
 	}
-	return len(in.TransactItems), pool
+	return len(in.TransactItems), pool, maxSize
 }
 
 func (rc *recorder) reset() {
