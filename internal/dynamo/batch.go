@@ -50,7 +50,10 @@ func runDebits(group *domain.BudgetGroup) int {
 // failed condition, without old images).
 //
 // A batch is not all-or-nothing: the transactions that went through stay,
-// and each event's answer says what happened to it. A revoked agent's
+// and each event's answer says what happened to it; when a later one fails
+// for good (domain.ErrBusy, domain.ErrUnavailable), the error says nothing
+// of them, and sending the batch again whole answers them as duplicates
+// and decides the rest. A revoked agent's
 // batch is refused as a whole (domain.ErrAgentRevoked) unless part of it
 // was already debited, in which case the rest is refused event by event.
 func (s *Store) DebitBatch(ctx context.Context, agent domain.Agent, events []domain.UsageEvent) (domain.BatchResult, error) {
@@ -371,13 +374,10 @@ func poolWithin(r domain.Range, agentsVersion int64) cond {
 // (see Store.noteCapReached), for the first event of the batch refused for
 // it that would have fitted an empty group.
 func (b *batch) noteCapReached(ctx context.Context) {
-	g := b.plan.Group
-	if g == nil {
-		return
-	}
 	for _, e := range b.final {
 		if gc, ok := errors.AsType[*domain.GroupCapReached](e.Err); ok && gc.Requested <= gc.Cap {
-			b.s.noteCapReached(ctx, e.Usage, *g, false)
+			g := domain.BudgetGroup{OrgID: b.agent.OrgID, ID: gc.GroupID, Name: gc.GroupName, Cap: gc.Cap}
+			b.s.noteCapReached(ctx, e.Usage, g, false)
 			return
 		}
 	}
