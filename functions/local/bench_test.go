@@ -207,6 +207,7 @@ func BenchmarkBatchVsSingleEndToEnd(b *testing.B) {
 		{"concurrent-8", 8, 8, 80},
 	} {
 		b.Run(c.name, func(b *testing.B) {
+			run := fmt.Sprint(time.Now().UnixNano()) // new ids each time this runs
 			var batchTime, singleTime time.Duration
 			var batched, singled, singlesSent int
 			for i := 0; b.Loop(); i++ {

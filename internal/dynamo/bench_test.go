@@ -124,11 +124,11 @@ func BenchmarkBatchDebitRequests(b *testing.B) {
 	if _, err := s.Debit(ctx, inGroup, domain.UsageEvent{ID: "warm", Amount: 1}); err != nil { // fills the cap cache
 		b.Fatal(err)
 	}
-	run := fmt.Sprint(time.Now().UnixNano())
 	batch := func(prefix string, i int) []domain.UsageEvent {
+		run := time.Now().UnixNano() // new ids however often this runs
 		evs := make([]domain.UsageEvent, domain.MaxBatchEvents)
 		for k := range evs {
-			evs[k] = domain.UsageEvent{ID: fmt.Sprintf("%s-%s-%d-%03d", prefix, run, i, k), Amount: 1000, Kind: "conversation"}
+			evs[k] = domain.UsageEvent{ID: fmt.Sprintf("%s-%d-%d-%03d", prefix, run, i, k), Amount: 1000, Kind: "conversation"}
 		}
 		return evs
 	}
