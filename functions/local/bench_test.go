@@ -176,7 +176,7 @@ func BenchmarkBatchVsSingleEndToEnd(b *testing.B) {
 		return post("/v1/usage/batch", `{"events":[`+strings.Join(evs, ",")+`]}`)
 	}
 	run := fmt.Sprint(time.Now().UnixNano())
-	for i := range 3 { // warm connections, caches and DynamoDB Local's JIT
+	for i := range 10 { // warm connections, caches and DynamoDB Local's JIT
 		single(fmt.Sprintf("warm-s-%s-%d", run, i))
 		batch(fmt.Sprintf("warm-b-%s-%d", run, i))
 	}
