@@ -148,6 +148,17 @@ func TestServer(t *testing.T) {
 		{"POST", "/v1/usage?org_id=globex", token, `{"id":"demo-0002","amount_micros":1}`, 400, `"field":"org_id"`},
 		// Nothing above debited demo-0002.
 		{"POST", "/v1/usage", token, `{"id":"demo-0002","amount_micros":1}`, 200, `"duplicate":false`},
+		{"POST", "/v1/usage/batch", token, `{"events":[{"id":"demo-0002","amount_micros":1},{"id":"demo-0003","amount_micros":250000,"kind":"search"}]}`, 200, `"duplicate":true`},
+		{"POST", "/v1/usage/batch", token, `{"events":[]}`, 400, `"field":"events"`},
+		{"GET", "/v1/balance", token, "", 200, `"balance_micros":98499999`},
+		{"POST", "/v1/usage/batch", token, `{"events":[{"id":"demo-0004","amount_micros":0}]}`, 200, `"type":"https://orgcredit.dev/problems/invalid-request"`},
+		// A batch's events count as single posts do: demo-0002 and
+		// demo-0003 above are one more duplicate and one more debit, the
+		// zero amount one more refusal (after the org_id query and the
+		// empty batch).
+		{"GET", "/local/metrics", "", "", 200, `"usage/Debits": 3`},
+		{"GET", "/local/metrics", "", "", 200, `"usage/Duplicates": 2`},
+		{"GET", "/local/metrics", "", "", 200, `"usage/Refusals/invalid-request": 3`},
 	}
 	for _, tt := range tests {
 		status, body, h := do(tt.method, tt.path, tt.auth, tt.body)

@@ -157,6 +157,8 @@ func printBanner(w io.Writer, cfg config, base string, demo *demoOrg) {
 	fmt.Fprintln(w, "\nTry:")
 	fmt.Fprintf(w, "  curl -sS -X POST %s/v1/usage -H %s -H 'Content-Type: application/json' -d '{\"id\":\"demo-0001\",\"amount_micros\":1250000,\"kind\":\"conversation\"}'\n",
 		base, q("Authorization: Bearer "+token))
+	fmt.Fprintf(w, "  curl -sS -X POST %s/v1/usage/batch -H %s -H 'Content-Type: application/json' -d '{\"events\":[{\"id\":\"demo-0002\",\"amount_micros\":500000},{\"id\":\"demo-0003\",\"amount_micros\":250000,\"kind\":\"search\"}]}'\n",
+		base, q("Authorization: Bearer "+token))
 	fmt.Fprintf(w, "  curl -sS %s/v1/balance -H %s\n", base, q("Authorization: Bearer "+token))
 	fmt.Fprintf(w, "  curl -sS %s/admin/orgs/%s -H %s\n", base, demoOrgID, q("Authorization: Bearer "+cfg.AdminToken))
 	fmt.Fprintf(w, "  curl -sS '%s/admin/orgs/%s/audit?limit=20' -H %s\n", base, demoOrgID, q("Authorization: Bearer "+cfg.AdminToken))

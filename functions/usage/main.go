@@ -1,6 +1,6 @@
 // Command usage is the agent API's Lambda function (POST /v1/usage,
-// GET /v1/balance) behind API Gateway's HTTP API. Wiring only; the API is
-// internal/agentapi.
+// POST /v1/usage/batch, GET /v1/balance) behind API Gateway's HTTP API.
+// Wiring only; the API is internal/agentapi.
 //
 // Environment: TABLE_NAME (required), DYNAMODB_ENDPOINT (optional, e.g. a
 // DynamoDB Local for a local invoke). Built with -tags lambda.norpc for the

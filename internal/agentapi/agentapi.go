@@ -1,8 +1,9 @@
 // Package agentapi is the agent API: AI agents report usage, which is
 // debited from their organization's credit pool, and read the balance.
 //
-//	POST /v1/usage    {"id","amount_micros","kind","occurred_at"} → the usage record
-//	GET  /v1/balance  → the pool balance and the agent's budget group
+//	POST /v1/usage        {"id","amount_micros","kind","occurred_at"} → the usage record
+//	POST /v1/usage/batch  {"events":[event, …]} → one result per event, and the balance
+//	GET  /v1/balance      → the pool balance and the agent's budget group
 //
 // The organization and the agent come only from the bearer token. The API
 // is described by openapi.yaml (OpenAPI 3.1), which the tests check the
@@ -37,6 +38,9 @@ type Store interface {
 	// Debit debits e; the result carries the agent as the debit saw it,
 	// reloaded when a revocation or move made the cached one stale.
 	Debit(ctx context.Context, agent domain.Agent, e domain.UsageEvent) (domain.DebitResult, error)
+	// DebitBatch debits events (1 to domain.MaxBatchEvents), each on its
+	// own, in request order; one item per event.
+	DebitBatch(ctx context.Context, agent domain.Agent, events []domain.UsageEvent) (domain.BatchResult, error)
 	Balance(ctx context.Context, agent domain.Agent) (domain.Balance, error)
 }
 
@@ -71,6 +75,7 @@ func New(store Store, opts ...Option) *API {
 		o(a)
 	}
 	a.router.Handle(http.MethodPost, "/v1/usage", a.authed(a.postUsage))
+	a.router.Handle(http.MethodPost, "/v1/usage/batch", a.authed(a.postUsageBatch))
 	a.router.Handle(http.MethodGet, "/v1/balance", a.authed(a.getBalance))
 	return a
 }
@@ -198,7 +203,12 @@ func (a *API) postUsage(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 	}
 	a.tokens.refresh(c.token, res.Agent)
 	counted(ctx, res)
-	u := res.Usage
+	return apigw.JSON(http.StatusOK, usageResponse(res.Usage, res.Duplicate, res.Balance, res.Group))
+}
+
+// usageResponse is the answer about one debited (or duplicate) event, the
+// same from both usage endpoints.
+func usageResponse(u domain.Usage, duplicate bool, balance domain.Micros, group *domain.GroupStatus) UsageResponse {
 	out := UsageResponse{
 		ID:            u.ID,
 		AgentID:       u.AgentID,
@@ -208,13 +218,134 @@ func (a *API) postUsage(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 		Period:        u.Period,
 		OccurredAt:    timestamp(u.OccurredAt),
 		RecordedAt:    timestamp(u.RecordedAt),
-		BalanceMicros: int64(res.Balance),
-		Duplicate:     res.Duplicate,
+		BalanceMicros: int64(balance),
+		Duplicate:     duplicate,
 	}
-	if res.Group != nil {
-		r := int64(res.Group.Remaining)
+	if group != nil {
+		r := int64(group.Remaining)
 		out.RemainingMicros = &r
 	}
+	return out
+}
+
+// batchRequest is the body of POST /v1/usage/batch: the events, each kept
+// as sent and read on its own, so that one malformed event is refused
+// alone.
+type batchRequest struct {
+	Events []json.RawMessage `json:"events,required"`
+}
+
+// BatchResponse is the answer to POST /v1/usage/batch.
+type BatchResponse struct {
+	// Results has one element per event, in request order: a
+	// UsageResponse for an event debited now or before (duplicate), or an
+	// EventProblem for an event that was not debited.
+	Results []any `json:"results"`
+	// BalanceMicros is the pool balance read right after the batch.
+	BalanceMicros int64 `json:"balance_micros"`
+}
+
+// EventProblem is the result of an event of a batch that was not
+// debited: its id (null when the event has no string id) and the
+// problem POST /v1/usage would have answered for it alone (without
+// "instance").
+type EventProblem struct {
+	ID      *string       `json:"id"`
+	Problem apigw.Problem `json:"problem"`
+}
+
+func eventProblem(ctx context.Context, id *string, err error) EventProblem {
+	p := apigw.ProblemFor(err)
+	apigw.CountProblem(ctx, p)
+	return EventProblem{ID: id, Problem: p}
+}
+
+// rawID is the id an event carries, when it carries a string one; for the
+// result of an event too malformed to read.
+func rawID(raw json.RawMessage) *string {
+	var v struct {
+		ID any `json:"id"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	if s, ok := v.ID.(string); ok {
+		return &s
+	}
+	return nil
+}
+
+// postUsageBatch debits a batch of usage events. What makes the batch
+// unreadable as a whole (not JSON, not {"events":[objects]}, unknown
+// fields, 0 or more than 100 events, over 1 MiB) is one problem, and
+// debits nothing; what makes one event invalid (a field unknown,
+// repeated, missing or of the wrong type, an amount out of range, a bad
+// id, kind or time) is that event's problem, exactly as POST /v1/usage
+// would answer it, and the others are debited.
+func (a *API) postUsageBatch(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error) {
+	var in batchRequest
+	if err := apigw.DecodeJSONUpTo(req, &in, apigw.MaxBatchBodyBytes); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if err := domain.ValidateBatchSize(len(in.Events)); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	out := BatchResponse{Results: make([]any, len(in.Events))}
+	var (
+		evs []domain.UsageEvent
+		at  []int // the index in the request of each of evs
+	)
+	for i, raw := range in.Events {
+		var ur usageRequest
+		err := apigw.DecodeObject(raw, &ur)
+		if err != nil {
+			out.Results[i] = eventProblem(ctx, rawID(raw), err)
+			continue
+		}
+		e, err := usageEvent(ur)
+		if err != nil {
+			out.Results[i] = eventProblem(ctx, &ur.ID, err)
+			continue
+		}
+		evs, at = append(evs, e), append(at, i)
+	}
+	if len(evs) == 0 {
+		// Nothing to debit; the answer still tells the balance (and a
+		// revoked token is still refused).
+		bal, err := a.store.Balance(ctx, c.agent)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		a.tokens.refresh(c.token, bal.Agent)
+		out.BalanceMicros = int64(bal.Pool.Balance)
+		return apigw.JSON(http.StatusOK, out)
+	}
+	res, err := a.store.DebitBatch(ctx, c.agent, evs)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	revoked := false
+	for k, it := range res.Items {
+		id := evs[k].ID
+		switch {
+		case errors.Is(it.Err, domain.ErrAgentRevoked):
+			// Revoked while the batch was written: the events before
+			// are debited, the rest answered as a revoked token is.
+			revoked = true
+			out.Results[at[k]] = eventProblem(ctx, &id, errRevoked)
+		case it.Err != nil:
+			out.Results[at[k]] = eventProblem(ctx, &id, it.Err)
+		default:
+			counted(ctx, domain.DebitResult{Usage: it.Usage, Duplicate: it.Duplicate})
+			out.Results[at[k]] = usageResponse(it.Usage, it.Duplicate, res.Balance, it.Group)
+		}
+	}
+	if revoked {
+		a.tokens.forget(c.token)
+	} else {
+		a.tokens.refresh(c.token, res.Agent)
+	}
+	out.BalanceMicros = int64(res.Balance)
 	return apigw.JSON(http.StatusOK, out)
 }
 

@@ -16,6 +16,10 @@ func TestSampleEvents(t *testing.T) {
 		"post-usage.json":            200,
 		"get-balance.json":           200,
 		"post-usage-bad-amount.json": 400,
+		// Four events: two debited, one refused alone (amount 0), one a
+		// duplicate of the first; the answer is 200.
+		"post-usage-batch.json":       200,
+		"post-usage-batch-empty.json": 400,
 	}
 	files, err := filepath.Glob("../../events/usage/*.json")
 	if err != nil || len(files) == 0 {

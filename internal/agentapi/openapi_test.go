@@ -74,6 +74,21 @@ func TestOpenAPI(t *testing.T) {
 		{name: "missing amount", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o5"}`), invalidBefore: true, status: 400},
 		{name: "too large", req: request("POST", "/v1/usage", f.tokens["research-bot"], "application/json", `{"id":"o5","amount_micros":1,"kind":"`+strings.Repeat("k", 70000)+`"}`), invalidBefore: true, status: 413},
 		{name: "content type", req: request("POST", "/v1/usage", f.tokens["research-bot"], "text/plain", `{"id":"o5","amount_micros":1}`), invalidBefore: true, status: 415},
+
+		{name: "batch", req: request("POST", "/v1/usage/batch", f.tokens["research-bot"], "application/json", `{"events":[{"id":"ob1","amount_micros":1500000,"kind":"conversation"},{"id":"o1","amount_micros":1500000,"kind":"conversation","occurred_at":"2026-11-03T13:00:00.5+01:00"},{"id":"ob2","amount_micros":1}]}`), validRequest: true, status: 200},
+		{name: "batch without group", req: request("POST", "/v1/usage/batch", f.tokens["free-bot"], "application/json", `{"events":[{"id":"ob3","amount_micros":1}]}`), validRequest: true, status: 200},
+		// Refused events: an id conflict, the cap, then malformed ones
+		// (the document describes valid events, so it refuses the
+		// request; the API answers each event).
+		{name: "batch of refusals", req: request("POST", "/v1/usage/batch", f.tokens["support-bot"], "application/json", `{"events":[{"id":"o1","amount_micros":2},{"id":"ob4","amount_micros":20000001},{"id":"ob5","amount_micros":0},{"amount_micros":1},{"id":"ob6","amount_micros":1,"kind":"`+strings.Repeat("k", 70000)+`"}]}`), status: 200},
+		{name: "batch the pool cannot pay", req: request("POST", "/v1/usage/batch", f.tokens["globex-bot"], "application/json", `{"events":[{"id":"ob7","amount_micros":10000001},{"id":"ob8","amount_micros":1}]}`), validRequest: true, status: 200},
+		{name: "batch revoked", req: request("POST", "/v1/usage/batch", f.tokens["revoked-bot"], "application/json", `{"events":[{"id":"ob9","amount_micros":1}]}`), validRequest: true, status: 401},
+		{name: "batch empty", req: request("POST", "/v1/usage/batch", f.tokens["research-bot"], "application/json", `{"events":[]}`), invalidBefore: true, status: 400},
+		{name: "batch over 100", req: request("POST", "/v1/usage/batch", f.tokens["research-bot"], "application/json", `{"events":[`+strings.TrimSuffix(strings.Repeat(`{"id":"ob9","amount_micros":1},`, 101), ",")+`]}`), invalidBefore: true, status: 400},
+		{name: "batch of a string", req: request("POST", "/v1/usage/batch", f.tokens["research-bot"], "application/json", `{"events":["ob9"]}`), invalidBefore: true, status: 400},
+		{name: "batch unknown field", req: request("POST", "/v1/usage/batch", f.tokens["research-bot"], "application/json", `{"events":[{"id":"ob9","amount_micros":1}],"org_id":"globex"}`), invalidBefore: true, status: 400},
+		{name: "batch too large", req: request("POST", "/v1/usage/batch", f.tokens["research-bot"], "application/json", `{"events":[{"id":"ob9","amount_micros":1,"kind":"`+strings.Repeat("k", 1<<20)+`"}]}`), invalidBefore: true, status: 413},
+		{name: "batch content type", req: request("POST", "/v1/usage/batch", f.tokens["research-bot"], "text/plain", `{"events":[{"id":"ob9","amount_micros":1}]}`), invalidBefore: true, status: 415},
 	}
 	for _, ex := range good {
 		t.Run(ex.name, func(t *testing.T) {

@@ -117,6 +117,86 @@ func TestDecodeJSON(t *testing.T) {
 	}
 }
 
+type batchSample struct {
+	Events []json.RawMessage `json:"events,required"`
+}
+
+// TestDecodeJSONArrayOfObjects: an array of raw objects is checked for
+// its shape only; what is inside each element is left to DecodeObject.
+func TestDecodeJSONArrayOfObjects(t *testing.T) {
+	tests := []struct {
+		name, body    string
+		status        int
+		field, detail string
+		elements      int
+	}{
+		{name: "valid", body: `{"events":[{"id":"a","amount_micros":5},{"x":[1,{"y":[]}]}]}`, elements: 2},
+		{name: "empty array", body: `{"events":[]}`, elements: 0},
+		{name: "elements are kept even when invalid inside", body: `{"events":[{"id":"a","id":"a","amount_micros":"5"}]}`, elements: 1},
+		{name: "missing", body: `{}`, status: 400, field: "events", detail: "required"},
+		{name: "null", body: `{"events":null}`, status: 400, field: "events", detail: "null"},
+		{name: "not an array", body: `{"events":{"id":"a"}}`, status: 400, field: "events", detail: "array of objects"},
+		{name: "a number element", body: `{"events":[{"id":"a"},5]}`, status: 400, field: "events[1]", detail: "JSON object, not a number"},
+		{name: "an array element", body: `{"events":[[{"id":"a"}]]}`, status: 400, field: "events[0]", detail: "not an array"},
+		{name: "a null element", body: `{"events":[null]}`, status: 400, field: "events[0]", detail: "not null"},
+		{name: "syntax error inside an element", body: `{"events":[{"id":"a",}]}`, status: 400, detail: "not valid JSON"},
+		{name: "truncated", body: `{"events":[{"id":"a"}`, status: 400, detail: "JSON"},
+		{name: "unknown top-level field", body: `{"events":[],"org_id":"x"}`, status: 400, field: "org_id"},
+		{name: "over 1 MiB", body: `{"events":[{"kind":"` + strings.Repeat("k", MaxBatchBodyBytes) + `"}]}`, status: 413, detail: "(1 MiB)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var dst batchSample
+			err := DecodeJSONUpTo(jsonEvent(tt.body), &dst, MaxBatchBodyBytes)
+			if tt.status == 0 {
+				if err != nil || len(dst.Events) != tt.elements {
+					t.Fatalf("DecodeJSONUpTo: %v, %d elements", err, len(dst.Events))
+				}
+				return
+			}
+			var p *Problem
+			if !errors.As(err, &p) || p.Status != tt.status {
+				t.Fatalf("DecodeJSONUpTo = %v, want a problem with status %d", err, tt.status)
+			}
+			if tt.field != "" && p.Extra["field"] != tt.field {
+				t.Errorf("field = %v, want %q (%s)", p.Extra["field"], tt.field, p.Detail)
+			}
+			if !strings.Contains(p.Detail, tt.detail) {
+				t.Errorf("detail = %q, want it to contain %q", p.Detail, tt.detail)
+			}
+		})
+	}
+}
+
+// TestDecodeObjectIsDecodeJSON: an object decoded on its own (an element
+// of a batch) is refused exactly as the same object sent as a request
+// body is.
+func TestDecodeObjectIsDecodeJSON(t *testing.T) {
+	bodies := []string{
+		`{"id":"a","amount_micros":5}`,
+		`{"id":"a","amount_micros":5,"org_id":"x"}`,
+		`{"ID":"a","amount_micros":5}`,
+		`{"id":"a","id":"b","amount_micros":5}`,
+		`{"id":"a","amount_micros":5,"owner":{"id":"o","org":"x"}}`,
+		`{"id":"a"}`,
+		`{"id":null,"amount_micros":5}`,
+		`{"id":"a","amount_micros":"5"}`,
+		`{"id":"a","amount_micros":5.0}`,
+		`{"id":"a","amount_micros":5,"kind":"x\u0007"}`,
+		`{"id":"` + strings.Repeat("a", MaxBodyBytes) + `","amount_micros":5}`,
+	}
+	for _, body := range bodies {
+		var a, b sample
+		single := DecodeJSON(jsonEvent(body), &a)
+		alone := DecodeObject([]byte(body), &b)
+		sj, _ := json.Marshal(ProblemFor(single))
+		aj, _ := json.Marshal(ProblemFor(alone))
+		if (single == nil) != (alone == nil) || (single != nil && string(sj) != string(aj)) || a != b {
+			t.Errorf("body %.60s: as a body %v (%+v), alone %v (%+v)", body, single, a, alone, b)
+		}
+	}
+}
+
 func TestDecodeJSONBase64Body(t *testing.T) {
 	req := jsonEvent(base64.StdEncoding.EncodeToString([]byte(`{"id":"a","amount_micros":7}`)))
 	req.IsBase64Encoded = true

@@ -23,8 +23,15 @@ import (
 	"github.com/orgcredit/orgcredit/internal/domain"
 )
 
-// MaxBodyBytes is the largest JSON request body either API accepts.
+// MaxBodyBytes is the largest JSON request body either API accepts, but
+// for batches.
 const MaxBodyBytes = 64 << 10
+
+// MaxBatchBodyBytes is the largest body of a batch request (POST
+// /v1/usage/batch): 100 events of at most MaxBodyBytes each would not fit,
+// but 100 events as they are sent (well under 1 KiB each) fit many times
+// over.
+const MaxBatchBodyBytes = 1 << 20
 
 // DecodeJSON reads the JSON object in req's body into dst, a pointer to a
 // struct, strictly: the content type must be application/json; the body at
@@ -36,8 +43,17 @@ const MaxBodyBytes = 64 << 10
 // tagged ",required" present. json.Number fields take integer literals
 // only (no fraction, exponent or quotes); check their range with Amount.
 //
+// A field of type []json.RawMessage takes an array of JSON objects, each
+// kept as it was sent, for the caller to decode on its own with
+// DecodeObject; an element that is not an object refuses the body.
+//
 // The error is a *Problem (400, 413 or 415) that says what is wrong.
 func DecodeJSON(req events.APIGatewayV2HTTPRequest, dst any) error {
+	return DecodeJSONUpTo(req, dst, MaxBodyBytes)
+}
+
+// DecodeJSONUpTo is DecodeJSON with another limit of the body's size.
+func DecodeJSONUpTo(req events.APIGatewayV2HTTPRequest, dst any, maxBytes int) error {
 	if err := checkContentType(req); err != nil {
 		return err
 	}
@@ -45,10 +61,8 @@ func DecodeJSON(req events.APIGatewayV2HTTPRequest, dst any) error {
 	if err != nil {
 		return BadRequest("", "%v.", err)
 	}
-	if len(body) > MaxBodyBytes {
-		return &Problem{Type: TypePayloadTooLarge, Title: "Payload too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: fmt.Sprintf("The request body is %d bytes; the limit is %d bytes (64 KiB).", len(body), MaxBodyBytes),
-			Extra:  map[string]any{"max_bytes": MaxBodyBytes}}
+	if len(body) > maxBytes {
+		return tooLarge(len(body), maxBytes)
 	}
 	if bytes.HasPrefix(body, []byte("\xef\xbb\xbf")) {
 		// RFC 8259 forbids senders to add one; say so rather than report
@@ -61,6 +75,32 @@ func DecodeJSON(req events.APIGatewayV2HTTPRequest, dst any) error {
 	if !utf8.Valid(body) {
 		return BadRequest("", "The request body is not valid UTF-8; send a JSON object in UTF-8.")
 	}
+	return decodeObject(body, dst)
+}
+
+// DecodeObject reads one JSON object, an element of an array read by
+// DecodeJSON, into dst as strictly as DecodeJSON reads a body, with the
+// same problems: the problem of an element is the one its object alone
+// would have had as a request body (413 when it is over MaxBodyBytes).
+func DecodeObject(raw []byte, dst any) error {
+	if len(raw) > MaxBodyBytes {
+		return tooLarge(len(raw), MaxBodyBytes)
+	}
+	return decodeObject(raw, dst)
+}
+
+// tooLarge is the 413 problem of a body of size bytes over limit.
+func tooLarge(size, limit int) *Problem {
+	unit := fmt.Sprintf("%d KiB", limit>>10)
+	if limit%(1<<20) == 0 {
+		unit = fmt.Sprintf("%d MiB", limit>>20)
+	}
+	return &Problem{Type: TypePayloadTooLarge, Title: "Payload too large", Status: http.StatusRequestEntityTooLarge,
+		Detail: fmt.Sprintf("The request body is %d bytes; the limit is %d bytes (%s).", size, limit, unit),
+		Extra:  map[string]any{"max_bytes": limit}}
+}
+
+func decodeObject(body []byte, dst any) error {
 	t := reflect.TypeOf(dst)
 	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
 		panic("apigw.DecodeJSON: dst must be a pointer to a struct")
@@ -122,9 +162,13 @@ const (
 	kindInteger
 	kindBool
 	kindObject
+	kindObjects // []json.RawMessage: an array of objects, kept raw
 )
 
-var numberType = reflect.TypeFor[json.Number]()
+var (
+	numberType = reflect.TypeFor[json.Number]()
+	rawsType   = reflect.TypeFor[[]json.RawMessage]()
+)
 
 var schemas sync.Map // reflect.Type → *schema
 
@@ -159,6 +203,8 @@ func schemaOf(t reflect.Type) *schema {
 		switch {
 		case ft == numberType:
 			f.kind = kindInteger
+		case ft == rawsType:
+			f.kind = kindObjects
 		case ft.Kind() == reflect.String:
 			f.kind = kindString
 		case ft.Kind() == reflect.Bool:
@@ -248,6 +294,11 @@ func checkValue(dec *json.Decoder, f *field, name string) error {
 			return BadRequest(name, "%q must be a JSON object, not %s.", name, describe(tok))
 		}
 		return checkMembers(dec, f.object, name)
+	case kindObjects:
+		if d, ok := tok.(json.Delim); !ok || d != '[' {
+			return BadRequest(name, "%q must be a JSON array of objects, not %s.", name, describe(tok))
+		}
+		return checkObjects(dec, name)
 	case kindString:
 		v, ok := tok.(string)
 		if !ok {
@@ -272,6 +323,38 @@ func checkValue(dec *json.Decoder, f *field, name string) error {
 		if !integerLiteral.MatchString(string(n)) {
 			return BadRequest(name, "%q must be a whole number of micro-credits written as a plain integer, without fraction or exponent: got %s.", name, string(n))
 		}
+	}
+	return nil
+}
+
+// checkObjects checks the elements of an array after its '[': each is a
+// JSON object, well-formed; what is inside is the caller's to check, on
+// its own (see DecodeObject).
+func checkObjects(dec *json.Decoder, name string) error {
+	for i := 0; dec.More(); i++ {
+		tok, err := dec.Token()
+		if err != nil {
+			return syntaxProblem(err)
+		}
+		if d, ok := tok.(json.Delim); !ok || d != '{' {
+			elem := fmt.Sprintf("%s[%d]", name, i)
+			return BadRequest(elem, "%q must be a JSON object, not %s.", elem, describe(tok))
+		}
+		for depth := 1; depth > 0; {
+			tok, err := dec.Token()
+			if err != nil {
+				return syntaxProblem(err)
+			}
+			switch tok {
+			case json.Delim('{'), json.Delim('['):
+				depth++
+			case json.Delim('}'), json.Delim(']'):
+				depth--
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing ']'
+		return syntaxProblem(err)
 	}
 	return nil
 }

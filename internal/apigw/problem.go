@@ -171,7 +171,8 @@ func ErrorResponse(ctx context.Context, req events.APIGatewayV2HTTPRequest, err 
 }
 
 // count records a refused or failed request in the request's metrics: a
-// refusal by the rule (the problem type's name) that refused it.
+// refusal by the rule (the problem type's name) that refused it. Batches
+// count each refused event the same way (CountProblem).
 func count(ctx context.Context, p Problem) {
 	switch {
 	case p.Status == http.StatusTooManyRequests:
@@ -182,6 +183,11 @@ func count(ctx context.Context, p Problem) {
 		metrics.CountBy(ctx, metrics.Refusals, metrics.DimRule, strings.TrimPrefix(p.Type, ProblemBase), 1)
 	}
 }
+
+// CountProblem records p in the request's metrics as a request refused
+// with it would be: for a batch, whose refused events are answered inside
+// a 200.
+func CountProblem(ctx context.Context, p Problem) { count(ctx, p) }
 
 // ProblemFor maps an error to its problem without logging.
 func ProblemFor(err error) Problem {

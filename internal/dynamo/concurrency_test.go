@@ -43,11 +43,15 @@ func (l *lossyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// TestConservationUnderConcurrency sends hundreds of concurrent debits from
-// several agents and groups, each id delivered two or three times, through
-// a network that loses requests and answers. Afterwards the ledger must
-// balance: granted - balance == the sum of distinct accepted debits, no
-// group over its cap, each id debited once.
+// TestConservationUnderConcurrency sends hundreds of concurrent requests,
+// single debits and batches mixed, from several agents and groups: each
+// event is delivered two or three times, through either endpoint, in
+// batches that may hold it twice, through a network that loses requests
+// and answers, and a request that fails is sent again whole, as a client
+// retries. Afterwards the ledger must balance: granted - balance == the
+// sum of distinct accepted debits, no group over its cap, each id debited
+// once, and every event answered as debited is in the ledger with its
+// amount.
 func TestConservationUnderConcurrency(t *testing.T) {
 	b := dynamotest.LocalOnly(t)
 	w := newWorld(t, b, dynamo.WithClock(time.Now))
@@ -57,7 +61,7 @@ func TestConservationUnderConcurrency(t *testing.T) {
 	lossy := &lossyTransport{next: http.DefaultTransport, dropRequests: 0.03, loseResponses: 0.05}
 	debits := dynamo.New(dynamodb.New(b.Client.Options(), func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: lossy} }), w.s.Table())
 
-	// About 130 credits of usage against a pool of 100 and caps of 50
+	// About 330 credits of usage against a pool of 100 and caps of 50
 	// (research) and 20 (support): the pool runs out as well as the caps.
 	type event struct {
 		agent domain.Agent
@@ -65,49 +69,117 @@ func TestConservationUnderConcurrency(t *testing.T) {
 	}
 	var events []event
 	agents := []domain.Agent{w.agents["research-bot"], w.agents["support-bot"], w.agents["free-bot"]}
-	for i := range 240 {
+	for i := range 600 {
 		a := agents[i%len(agents)]
 		events = append(events, event{a, domain.UsageEvent{ID: fmt.Sprintf("ev-%03d", i), Amount: domain.Micros(rand.IntN(900_000) + 100_000), Kind: "conversation"}})
 	}
-	var deliveries []event
+	// Each event is delivered two or three times; an agent's deliveries
+	// are cut, in random order, into single debits (60 %), batches
+	// of 2 to 12 events, and a few of 40 to 100, which take two
+	// transactions; a batch may hold an event twice.
+	type request struct {
+		agent  domain.Agent
+		events []domain.UsageEvent
+		batch  bool
+	}
+	var requests []request
+	byAgent := map[string][]domain.UsageEvent{}
 	for i, e := range events {
-		deliveries = append(deliveries, e, e)
-		if i%3 == 0 {
-			deliveries = append(deliveries, e)
+		copies := 2 + map[bool]int{true: 1}[i%3 == 0]
+		for range copies {
+			byAgent[e.agent.ID] = append(byAgent[e.agent.ID], e.ev)
 		}
 	}
-	rand.Shuffle(len(deliveries), func(i, j int) { deliveries[i], deliveries[j] = deliveries[j], deliveries[i] })
-
-	type outcome struct {
-		ok, dup bool
-		err     error
+	for _, a := range agents {
+		evs := byAgent[a.ID]
+		rand.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+		for len(evs) > 0 {
+			p := rand.IntN(100)
+			if p < 60 {
+				requests = append(requests, request{agent: a, events: evs[:1]})
+				evs = evs[1:]
+				continue
+			}
+			n := 2 + rand.IntN(11)
+			if p >= 97 {
+				n = 40 + rand.IntN(61)
+			}
+			n = min(len(evs), n)
+			requests = append(requests, request{agent: a, events: evs[:n], batch: true})
+			evs = evs[n:]
+		}
 	}
-	results := make([]outcome, len(deliveries))
+	rand.Shuffle(len(requests), func(i, j int) { requests[i], requests[j] = requests[j], requests[i] })
+
+	// answers[r][k] is what request r answered for its k-th event after
+	// its last try: nil (debited, or a duplicate) or the refusal.
+	answers := make([][]error, len(requests))
+	tries := make([]int, len(requests))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
-	for i, d := range deliveries {
+	for r, req := range requests {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			r, err := debits.Debit(ctx, d.agent, d.ev)
-			results[i] = outcome{ok: err == nil, dup: r.Duplicate, err: err}
+			out := make([]error, len(req.events))
+			for tries[r] = 1; ; tries[r]++ {
+				var err error
+				if req.batch {
+					var res domain.BatchResult
+					if res, err = debits.DebitBatch(ctx, req.agent, req.events); err == nil {
+						for k, it := range res.Items {
+							out[k] = it.Err
+							if it.Err == nil && (it.Usage.ID != req.events[k].ID || it.Usage.Amount != req.events[k].Amount) {
+								t.Errorf("batch answered %+v for %+v", it.Usage, req.events[k])
+							}
+						}
+					}
+				} else {
+					_, err = debits.Debit(ctx, req.agent, req.events[0])
+					if err == nil || !errors.Is(err, domain.ErrUnavailable) {
+						out[0] = err
+						err = nil
+					}
+				}
+				if err == nil || !errors.Is(err, domain.ErrUnavailable) || tries[r] == 3 {
+					for k := range out {
+						if err != nil {
+							out[k] = err
+						}
+					}
+					break
+				}
+			}
+			answers[r] = out
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d deliveries of %d events, %d injected network failures", len(deliveries), len(events), lossy.injected.Load())
+	retried, batches := 0, 0
+	for r := range requests {
+		if tries[r] > 1 {
+			retried++
+		}
+		if requests[r].batch {
+			batches++
+		}
+	}
+	t.Logf("%d requests (%d batches, %d single debits) of %d events; %d sent again after an error; %d injected network failures",
+		len(requests), batches, len(requests)-batches, len(events), retried, lossy.injected.Load())
 
 	// The truth is the ledger: read each usage record by key.
 	plain := w.s
 	accepted := map[string]bool{}
-	for i, d := range deliveries {
-		if results[i].ok {
-			accepted[d.ev.ID] = true
-		}
-		err := results[i].err
-		if err != nil && !errors.Is(err, domain.ErrInsufficientCredit) && !errors.Is(err, domain.ErrGroupCapReached) && !errors.Is(err, domain.ErrUnavailable) {
-			t.Errorf("delivery of %s: unexpected error %v", d.ev.ID, err)
+	for r, req := range requests {
+		for k, e := range req.events {
+			err := answers[r][k]
+			if err == nil {
+				accepted[e.ID] = true
+			}
+			if err != nil && !errors.Is(err, domain.ErrInsufficientCredit) && !errors.Is(err, domain.ErrGroupCapReached) && !errors.Is(err, domain.ErrUnavailable) {
+				t.Errorf("delivery of %s (batch %v): unexpected error %v", e.ID, req.batch, err)
+			}
 		}
 	}
 	var sum domain.Micros
@@ -144,6 +216,14 @@ func TestConservationUnderConcurrency(t *testing.T) {
 			t.Errorf("group %s spend %d, ledger says %d", gs.Group.ID, gs.Spent, bySpendGroup[gs.Group.ID])
 		}
 	}
+	days, err := plain.DailyUsage(ctx, w.org, 2) // the test may cross midnight
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := days[0].Amount + days[1].Amount; got != sum {
+		t.Errorf("the days' totals %d, ledger says %d", got, sum)
+	}
+	checkInvariants(t, plain, w.org)
 	t.Logf("accepted %d of %d events, %s debited, balance %s", len(accepted), len(events), sum, pool.Balance)
 	if len(accepted) == 0 || len(accepted) == len(events) {
 		t.Fatalf("the test should see both accepted and refused debits; accepted %d", len(accepted))

@@ -58,8 +58,7 @@ func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEve
 					return nil
 				}
 				if old.Fingerprint != u.Fingerprint {
-					return domain.Refusef(domain.RuleUsageConflict,
-						"usage id %q was already used for a different event (agent, amount, kind or occurred_at differ); nothing was debited. Use a new id for a new event, and the same body when retrying", u.ID)
+					return domain.UsageConflict(u.ID)
 				}
 				d := old.domain()
 				duplicate = &d
@@ -91,7 +90,7 @@ func (s *Store) Debit(ctx context.Context, agent domain.Agent, e domain.UsageEve
 				}
 				return &domain.InsufficientCredit{Balance: pool.Balance, Requested: u.Amount}
 			case c.failed("day"):
-				return domain.Refusef(domain.RuleCeilingReached, "the organization's usage of today has reached the ceiling of %s credits of every running total; nothing was debited", domain.MaxRunningTotalMicros.Credits())
+				return domain.DayCeilingReached()
 			case u.BudgetGroupID != "" && c.failed("spend"):
 				// Before refusing, make sure the cap the condition used is
 				// current: a back end may report only the first failed
@@ -284,6 +283,7 @@ func (s *Store) readBalances(ctx context.Context, orgID, groupID, period string,
 				return balances{}, unreadable("pool of "+orgID, err)
 			}
 			bal.pool = p.domain()
+			s.notePool(bal.pool)
 		case typeSpend:
 			sp, err := unmarshal[spendItem](raw)
 			if err != nil {

@@ -26,10 +26,11 @@ import (
 // --- deterministic interleavings
 
 // interceptor sits between a store and DynamoDB. The first request whose
-// operation is op (and whose body contains every string of contains) first
-// runs before (a competing change, made through another store), then goes
-// out; with loseAnswer its answer is dropped after DynamoDB applied it, as
-// a reset connection would. It fires once. This turns "a change between the
+// operation is op (and whose body contains every string of contains),
+// after skip such requests went through untouched, first runs before (a
+// competing change, made through another store), then goes out; with
+// loseAnswer its answer is dropped after DynamoDB applied it, as a reset
+// connection would. It fires once. This turns "a change between the
 // store's read and its write" into a test that fails the same way every
 // time, on every back end.
 type interceptor struct {
@@ -40,9 +41,11 @@ type interceptor struct {
 	contains []string
 	before   func()
 	lose     bool
+	skip     int
 
-	mu    sync.Mutex
-	fired bool
+	mu      sync.Mutex
+	fired   bool
+	matched int
 }
 
 func (ic *interceptor) Do(r *http.Request) (*http.Response, error) {
@@ -57,7 +60,10 @@ func (ic *interceptor) Do(r *http.Request) (*http.Response, error) {
 		match = match && bytes.Contains(body, []byte(c))
 	}
 	ic.mu.Lock()
-	fire := match && !ic.fired
+	if match {
+		ic.matched++
+	}
+	fire := match && !ic.fired && ic.matched > ic.skip
 	ic.fired = ic.fired || fire
 	ic.mu.Unlock()
 	if fire && ic.before != nil {

@@ -118,9 +118,21 @@ func unmarshalAll[T any](items []map[string]types.AttributeValue) ([]T, error) {
 	return out, nil
 }
 
+// maxBatchGetKeys is DynamoDB's limit of keys in one BatchGetItem.
+const maxBatchGetKeys = 100
+
 // batchGet reads items by key with consistent reads, in one BatchGetItem
-// (repeated only for keys DynamoDB left unprocessed).
+// per 100 keys (repeated only for keys DynamoDB left unprocessed). The
+// keys must be distinct.
 func (s *Store) batchGet(ctx context.Context, keys []key) ([]map[string]types.AttributeValue, error) {
+	if len(keys) > maxBatchGetKeys {
+		first, err := s.batchGet(ctx, keys[:maxBatchGetKeys])
+		if err != nil {
+			return nil, err
+		}
+		rest, err := s.batchGet(ctx, keys[maxBatchGetKeys:])
+		return append(first, rest...), err
+	}
 	req := map[string]types.KeysAndAttributes{*s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
 	var out []map[string]types.AttributeValue
 	var last error

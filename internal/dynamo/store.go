@@ -46,6 +46,10 @@ type Store struct {
 	// capReached remembers the (org, group, period)s whose refusal this
 	// process has already recorded.
 	capReached sync.Map
+
+	// poolHints holds, by organization, the balance last read: a batch
+	// that asks more than that reads before it writes (see DebitBatch).
+	poolHints sync.Map
 }
 
 // Option configures a Store.
