@@ -75,7 +75,7 @@ func TestSeedIsIdempotent(t *testing.T) {
 		t.Errorf("pool after two seeds = %+v, %v; want 100 credits", pool, err)
 	}
 	org, err := st.GetOrg(ctx, "acme")
-	if err != nil || org.BillingHolderID != "dina" || org.SlackTeamID != "T0DEMO" {
+	if err != nil || org.BillingHolderID != "dina" || org.SlackTeamID != "T0ACME" {
 		t.Errorf("org = %+v, %v", org, err)
 	}
 }
