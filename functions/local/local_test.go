@@ -75,7 +75,7 @@ func TestSeedIsIdempotent(t *testing.T) {
 		t.Errorf("pool after two seeds = %+v, %v; want 100 credits", pool, err)
 	}
 	org, err := st.GetOrg(ctx, "acme")
-	if err != nil || org.BillingHolderID != "dina" || org.SlackTeamID != "T0DEMO" {
+	if err != nil || org.BillingHolderID != "dina" || org.SlackTeamID != "T0ACME" {
 		t.Errorf("org = %+v, %v", org, err)
 	}
 }
@@ -206,8 +206,10 @@ func TestLocalServerMountsSlack(t *testing.T) {
 	}
 }
 
-// TestNotificationsPrintedWithoutSlack: with no Slack Web API configured,
-// the Billing holder's notifications show in the log instead of failing.
+// TestNotificationsPrintedWithoutSlack: with no Slack Web API to call and
+// no stand-in (Socket Mode without a bot token), the Billing holder's
+// notifications show in the log instead of failing. With no Slack at all
+// they go to the stand-in (TestAlertsThroughStandIn).
 func TestNotificationsPrintedWithoutSlack(t *testing.T) {
 	st, feed := newRecordedStore(t)
 	ctx, cancel := context.WithCancel(context.Background())

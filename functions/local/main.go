@@ -21,6 +21,12 @@
 // SLACK_APP_TOKEN (an app-level xapp- token) also serves Slack over Socket
 // Mode, and DEMO_SLACK_TEAM_ID, DEMO_SLACK_DINA, DEMO_SLACK_SARI and
 // DEMO_SLACK_RAVI tie the demo organization to a real workspace (socket.go).
+//
+// With none of SLACK_API_URL, SLACK_BOT_TOKEN, SLACK_CLIENT_ID and
+// SLACK_APP_TOKEN, an in-process stand-in for Slack's Web API answers the
+// app's calls and prints each one (standin.go); Slack's side is played
+// with signed requests from go run ./internal/slackapp/cmd/slack-request,
+// whose lines the banner prints.
 package main
 
 import (
@@ -74,6 +80,10 @@ type config struct {
 	Table              string
 	TransferTTL        time.Duration
 	generated          []string // names of the values made up at start
+	// standIn answers the app's Slack Web API calls in process when none
+	// is configured (useStandIn); nil otherwise, and in tests that do
+	// without.
+	standIn *slackStandIn
 }
 
 func main() {
@@ -121,6 +131,9 @@ func run() error {
 		}
 	}
 
+	if cfg.useStandIn() {
+		cfg.standIn = newSlackStandIn(os.Stderr, cfg.DemoSlack.Team, demoNames(demo), playCommand(cfg, base))
+	}
 	app, installer, err := newSlack(store, cfg)
 	if err != nil {
 		ln.Close()
@@ -134,9 +147,10 @@ func run() error {
 	// There are no DynamoDB Streams or schedules locally: every write goes
 	// through the recorder in front of the back end, which turns it into
 	// the stream record DynamoDB would deliver, and the notifier follows
-	// that stream and runs its schedule in process.
+	// that stream and runs its schedule in process. Its messages go
+	// through the app, to Slack or to the stand-in, which prints them.
 	var notifySlack notify.Slack = app
-	if !cfg.slackReachable() {
+	if !cfg.slackReachable() && cfg.standIn == nil {
 		notifySlack = printedSlack{log: slog.Default()}
 	}
 	go notify.New(store, notifySlack, notify.WithLogger(slog.Default()), notify.WithUndeliverable(slackapp.ErrNotInstalled)).
@@ -235,6 +249,14 @@ func (c config) slackReachable() bool {
 	return c.SlackAPIURL != "" || c.SlackBotToken != "" || c.oauth()
 }
 
+// useStandIn tells whether the app's Slack Web API calls go to the
+// in-process stand-in (standin.go): when nothing names a Slack to call or
+// to be called from (SLACK_API_URL, SLACK_BOT_TOKEN, SLACK_CLIENT_ID,
+// SLACK_APP_TOKEN).
+func (c config) useStandIn() bool {
+	return !c.slackReachable() && c.SlackAppToken == ""
+}
+
 // oauth tells whether workspaces are installed by OAuth.
 func (c config) oauth() bool { return c.SlackClientID != "" }
 
@@ -249,15 +271,17 @@ func (c config) redirectURL() string {
 // newSlack is the Slack app on the local store, and the install when
 // SLACK_CLIENT_ID is set. Without SLACK_API_URL its Web API calls go to
 // Slack itself, which needs a real bot token or installs. With none of
-// them, a tokenless client stands in (a fake Slack that takes any call,
-// or none at all: then notifications are printed).
+// them, to the stand-in when there is one (cfg.standIn), else through a
+// tokenless client (Socket Mode without a bot token: the banner warns).
 func newSlack(store *dynamo.Store, cfg config) (*slackapp.App, *slackinstall.Installer, error) {
 	hc := &http.Client{Timeout: 10 * time.Second}
 	var (
 		workspaces slackapp.Workspaces
 		installer  *slackinstall.Installer
 	)
-	if cfg.SlackBotToken == "" && !cfg.oauth() {
+	if cfg.standIn != nil {
+		workspaces = slackapp.OneWorkspace(cfg.standIn.Client())
+	} else if cfg.SlackBotToken == "" && !cfg.oauth() {
 		opts := []slack.Option{slack.OptionHTTPClient(hc)}
 		if u := cfg.SlackAPIURL; u != "" {
 			if !strings.HasSuffix(u, "/") {

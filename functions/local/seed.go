@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,7 +121,11 @@ func printBanner(w io.Writer, cfg config, base string, demo *demoOrg) {
 	fmt.Fprintf(w, "orgcredit local server on %s\n", base)
 	fmt.Fprintf(w, "  DynamoDB: %s, table %s\n", backend, cfg.Table)
 	fmt.Fprintf(w, "  agent API %s/v1/  admin API %s/admin/  Slack %s/slack/{commands,interactions,events}\n", base, base, base)
-	if !cfg.slackReachable() {
+	switch {
+	case cfg.useStandIn():
+		fmt.Fprintln(w, "  Slack Web API: the local stand-in (no SLACK_API_URL, SLACK_BOT_TOKEN, SLACK_CLIENT_ID or SLACK_APP_TOKEN): the app's calls")
+		fmt.Fprintln(w, "    are answered in process and printed to this server's log: messages, dialogs, Home tabs, buttons with their values")
+	case !cfg.slackReachable():
 		fmt.Fprintln(w, "  Slack Web API: none configured (SLACK_API_URL, SLACK_BOT_TOKEN, SLACK_CLIENT_ID); the Billing holder's notifications are printed here instead")
 	}
 	if cfg.oauth() {
@@ -163,4 +168,78 @@ func printBanner(w io.Writer, cfg config, base string, demo *demoOrg) {
 	fmt.Fprintf(w, "  curl -sS %s/admin/orgs/%s -H %s\n", base, demoOrgID, q("Authorization: Bearer "+cfg.AdminToken))
 	fmt.Fprintf(w, "  curl -sS '%s/admin/orgs/%s/audit?limit=20' -H %s\n", base, demoOrgID, q("Authorization: Bearer "+cfg.AdminToken))
 	fmt.Fprintln(w, "(Send the same usage twice: the second answer says \"duplicate\": true and debits nothing.)")
+	if cfg.useStandIn() {
+		printPlay(w, cfg, base, demo.Slack)
+	}
+}
+
+// slackRequestCmd runs the tool that plays Slack's side.
+const slackRequestCmd = "go run ./internal/slackapp/cmd/slack-request"
+
+// defaultBase is the local server's address by default, which
+// slack-request posts to unless told otherwise.
+const defaultBase = "http://127.0.0.1:8080"
+
+// playCommand is the slack-request command line for this server: its
+// address when not the default, and its signing secret.
+func playCommand(cfg config, base string) string {
+	c := slackRequestCmd
+	if base != defaultBase {
+		c += " -url " + shellWord(base)
+	}
+	return c + " -secret " + shellWord(cfg.SlackSigningSecret)
+}
+
+// printPlay is the banner's ready-to-run lines that play the worked
+// example in Slack against the stand-in.
+func printPlay(w io.Writer, cfg config, base string, ids demoSlack) {
+	play := playCommand(cfg, base)
+	if ids.Team != placeholderDemoSlack.Team {
+		play += " -team " + shellWord(ids.Team)
+	}
+	as := func(user string) string {
+		if user == placeholderDemoSlack.Dina {
+			return play
+		}
+		return play + " -user " + shellWord(user)
+	}
+	dina := as(ids.Dina)
+	fmt.Fprintln(w, "\nPlay Slack (requests signed now with this run's secret; the stand-in prints what Slack would show):")
+	fmt.Fprintf(w, "  %s command \"/billing status\"\n", dina)
+	fmt.Fprintf(w, "  %s home\n", dina)
+	fmt.Fprintf(w, "  %s command \"/billing transfer\"\n", dina)
+	fmt.Fprintf(w, "  %s transfer sari\n", dina)
+	if ids.Sari != "" {
+		fmt.Fprintf(w, "  %s accept tr_…   # the id printed with Sari's Accept button\n", as(ids.Sari))
+	}
+	fmt.Fprintf(w, "  %s file events/slack/command_billing_status.json\n", dina)
+	if slices.Contains(cfg.generated, "SLACK_SIGNING_SECRET") {
+		fmt.Fprintln(w, "(The secret changes with every start: SLACK_SIGNING_SECRET=local-secret go run ./functions/local gives a fixed one for scripts,")
+		fmt.Fprintln(w, " and with SLACK_SIGNING_SECRET exported slack-request needs no -secret. -help lists every subcommand.)")
+	} else {
+		fmt.Fprintln(w, "(The secret is SLACK_SIGNING_SECRET's: with it exported, slack-request needs no -secret. -help lists every subcommand.)")
+	}
+}
+
+// shellWord quotes s for a POSIX shell when it needs it.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// demoNames are the demo's people by Slack id, for the stand-in.
+func demoNames(demo *demoOrg) map[string]string {
+	names := map[string]string{}
+	if demo == nil {
+		return names
+	}
+	byID := map[string]string{"dina": demo.Slack.Dina, "sari": demo.Slack.Sari, "ravi": demo.Slack.Ravi}
+	for _, m := range append([]domain.Member{demoOwner}, demoMembers...) {
+		if id := byID[m.ID]; id != "" {
+			names[id] = m.Name
+		}
+	}
+	return names
 }

@@ -8,9 +8,13 @@ import (
 )
 
 // printedSlack stands in for Slack's Web API in the notifier when the local
-// server has none (no SLACK_API_URL and no SLACK_BOT_TOKEN): the messages
-// the Billing holder would get are printed to the log instead of being
-// retried forever against a Slack that cannot be reached.
+// server has none and no stand-in either (Socket Mode without
+// SLACK_BOT_TOKEN: Slack calls the app, but the app cannot call Slack):
+// the messages the Billing holder would get are printed to the log instead
+// of being retried forever against a Slack that refuses them. With no
+// Slack configured at all, the notifier goes through the app to the
+// stand-in (standin.go), which prints them as the messages Slack would
+// show.
 type printedSlack struct {
 	log *slog.Logger
 }

@@ -39,9 +39,10 @@ type demoSlack struct {
 	Real bool
 }
 
-// placeholderDemoSlack are the demo's made-up Slack ids, for curl and fake
-// Slack requests.
-var placeholderDemoSlack = demoSlack{Team: "T0DEMO", Dina: "U0DINA", Sari: "U0SARI", Ravi: "U0RAVI"}
+// placeholderDemoSlack are the demo's made-up Slack ids, for the local
+// Slack stand-in and signed requests: the same as the signed samples in
+// events/slack and the Slack app's tests (team T0ACME).
+var placeholderDemoSlack = demoSlack{Team: "T0ACME", Dina: "U0DINA", Sari: "U0SARI", Ravi: "U0RAVI"}
 
 // demoSlackFromEnv reads DEMO_SLACK_*; without any, the placeholders. With
 // them, Ravi has no Slack account unless DEMO_SLACK_RAVI names one, so he

@@ -93,7 +93,7 @@ func TestSeedForRealWorkspace(t *testing.T) {
 	if ravi, err := st.GetMember(ctx, demoOrgID, "ravi"); err != nil || ravi.SlackUserID != "" {
 		t.Errorf("ravi = %+v, %v; want no Slack account", ravi, err)
 	}
-	if ms, _ := st.Memberships(ctx, "T0DEMO", "U0DINA"); len(ms) != 0 {
+	if ms, _ := st.Memberships(ctx, "T0ACME", "U0DINA"); len(ms) != 0 {
 		t.Errorf("the placeholders are still members: %+v", ms)
 	}
 
