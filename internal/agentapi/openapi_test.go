@@ -12,6 +12,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
 )
 
 func loadOpenAPI(t *testing.T) routers.Router {
@@ -120,6 +122,75 @@ func TestOpenAPI(t *testing.T) {
 			out.SetBodyBytes([]byte(resp.Body))
 			if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 				t.Errorf("the answer does not match the document: %v\n%s", err, resp.Body)
+			}
+		})
+	}
+}
+
+// busyStore answers every debit as a store whose organization items are
+// too hot to write answers it: a failure DynamoDB cannot be made to
+// produce on demand.
+type busyStore struct{ Store }
+
+func (busyStore) Debit(context.Context, domain.Agent, domain.UsageEvent) (domain.DebitResult, error) {
+	return domain.DebitResult{}, domain.ErrBusy
+}
+
+func (busyStore) DebitBatch(context.Context, domain.Agent, []domain.UsageEvent) (domain.BatchResult, error) {
+	return domain.BatchResult{}, domain.ErrBusy
+}
+
+// TestOpenAPIDescribesThrottling: both 429s an agent can get are in the
+// document: the function's problem+json with Retry-After, and API
+// Gateway's own fixed answer to a route over its throttle.
+func TestOpenAPIDescribesThrottling(t *testing.T) {
+	router := loadOpenAPI(t)
+	f := newFixture(t)
+	busy := New(busyStore{f.store})
+	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true}
+	tests := []struct {
+		name, path, body string
+		gateway          bool // API Gateway answers, not the function
+	}{
+		{name: "function, single", path: "/v1/usage", body: `{"id":"t1","amount_micros":1}`},
+		{name: "function, batch", path: "/v1/usage/batch", body: `{"events":[{"id":"t2","amount_micros":1}]}`},
+		{name: "API Gateway, single", path: "/v1/usage", body: `{"id":"t3","amount_micros":1}`, gateway: true},
+		{name: "API Gateway, batch", path: "/v1/usage/batch", body: `{"events":[{"id":"t4","amount_micros":1}]}`, gateway: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := request("POST", tt.path, f.tokens["research-bot"], "application/json", tt.body)
+			route, params, err := router.FindRoute(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+			h := http.Header{}
+			var body string
+			if tt.gateway {
+				// HTTP APIs answer a throttled route with this fixed body.
+				h.Set("Content-Type", "application/json")
+				body = `{"message":"Too Many Requests"}`
+			} else {
+				resp := f.doWith(busy, req)
+				if resp.StatusCode != http.StatusTooManyRequests || resp.Headers["Retry-After"] == "" {
+					t.Fatalf("answer %d %v %s, want 429 with Retry-After", resp.StatusCode, resp.Headers, resp.Body)
+				}
+				for k, v := range resp.Headers {
+					h.Set(k, v)
+				}
+				body = resp.Body
+			}
+			out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: http.StatusTooManyRequests, Header: h, Options: opts}
+			out.SetBodyBytes([]byte(body))
+			if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+				t.Errorf("the document does not describe this 429: %v\n%s", err, body)
+			}
+			// The document must refuse what neither sends.
+			out = &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: http.StatusTooManyRequests, Header: h, Options: opts}
+			out.SetBodyBytes([]byte(`{"message":"Slow down"}`))
+			if h.Get("Content-Type") == "application/json" && openapi3filter.ValidateResponse(context.Background(), out) == nil {
+				t.Errorf("the document accepts a 429 body API Gateway never sends")
 			}
 		})
 	}
