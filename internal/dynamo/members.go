@@ -99,13 +99,21 @@ func (s *Store) Memberships(ctx context.Context, slackTeamID, slackUserID string
 	if err != nil {
 		return nil, err
 	}
+	// A Slack user who left an organization and was added again has two
+	// member items there, one no longer active; the organization is read
+	// once (BatchGetItem refuses a key twice).
 	var keys []key
+	seenOrg := map[string]bool{}
 	for _, raw := range items {
 		it, err := unmarshal[memberItem](raw)
 		if err != nil {
 			return nil, unreadable("member", err)
 		}
-		keys = append(keys, itemKey(orgPK(it.OrgID), memberSK(it.ID)), itemKey(orgPK(it.OrgID), skOrg))
+		keys = append(keys, itemKey(orgPK(it.OrgID), memberSK(it.ID)))
+		if !seenOrg[it.OrgID] {
+			seenOrg[it.OrgID] = true
+			keys = append(keys, itemKey(orgPK(it.OrgID), skOrg))
+		}
 	}
 	members := map[string]domain.Member{}
 	orgs := map[string]domain.Org{}
@@ -123,7 +131,11 @@ func (s *Store) Memberships(ctx context.Context, slackTeamID, slackUserID string
 				if err != nil {
 					return nil, unreadable("member", err)
 				}
-				members[it.OrgID] = it.domain()
+				// Of a user's member items in one organization, the
+				// active one with their Slack id is the membership.
+				if m := it.domain(); m.Active() && m.SlackUserID == slackUserID {
+					members[it.OrgID] = m
+				}
 			case typeOrg:
 				it, err := unmarshal[orgItem](raw)
 				if err != nil {
@@ -136,7 +148,7 @@ func (s *Store) Memberships(ctx context.Context, slackTeamID, slackUserID string
 	var out []domain.Membership
 	for orgID, m := range members {
 		org, ok := orgs[orgID]
-		if !ok || !m.Active() || m.SlackUserID != slackUserID {
+		if !ok {
 			continue
 		}
 		out = append(out, domain.Membership{Org: org, Member: m})
