@@ -44,7 +44,9 @@ func NewEndpointClient(endpoint string, hc *http.Client) *dynamodb.Client {
 }
 
 // EnsureTable creates the table with the store's schema if it does not
-// exist yet and waits until it is active.
+// exist yet and waits until it is active. It is for the local server, on
+// DynamoDB Local or the embedded back end: the table has no stream
+// (LocalTableInput).
 func EnsureTable(ctx context.Context, client *dynamodb.Client, table string) error {
 	_, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err == nil {
@@ -54,7 +56,7 @@ func EnsureTable(ctx context.Context, client *dynamodb.Client, table string) err
 	if !errors.As(err, &nf) {
 		return fmt.Errorf("describe table %s: %w", table, err)
 	}
-	if _, err := client.CreateTable(ctx, CreateTableInput(table)); err != nil {
+	if _, err := client.CreateTable(ctx, LocalTableInput(table)); err != nil {
 		var inUse *types.ResourceInUseException
 		if !errors.As(err, &inUse) {
 			return fmt.Errorf("create table %s: %w", table, err)

@@ -120,7 +120,7 @@ func NewTable(t testing.TB, b Backend) string {
 	name := tableName(t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := b.Client.CreateTable(ctx, dynamo.CreateTableInput(name)); err != nil {
+	if _, err := b.Client.CreateTable(ctx, dynamo.LocalTableInput(name)); err != nil {
 		t.Fatalf("dynamotest: create table %s on %s: %v", name, b.Name, err)
 	}
 	t.Cleanup(func() {
