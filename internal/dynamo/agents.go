@@ -24,15 +24,8 @@ func (s *Store) CreateAgent(ctx context.Context, a domain.Agent, actor *domain.M
 	hash := domain.HashToken(token)
 	created := true
 	err = s.mutate(ctx, "agent create", func(ctx context.Context) (*write, error) {
-		org, err := s.GetOrg(ctx, a.OrgID)
+		_, act, err := s.manager(ctx, a.OrgID, actor)
 		if err != nil {
-			return nil, err
-		}
-		act, err := s.actor(ctx, org, actor)
-		if err != nil {
-			return nil, err
-		}
-		if err := domain.CanManage(act); err != nil {
 			return nil, err
 		}
 		tx := new(txn).
@@ -98,15 +91,8 @@ func (s *Store) SetAgentGroup(ctx context.Context, orgID, agentID, groupID strin
 	}
 	var a domain.Agent
 	err := s.mutate(ctx, "agent group change", func(ctx context.Context) (*write, error) {
-		org, err := s.GetOrg(ctx, orgID)
+		_, act, err := s.manager(ctx, orgID, actor)
 		if err != nil {
-			return nil, err
-		}
-		act, err := s.actor(ctx, org, actor)
-		if err != nil {
-			return nil, err
-		}
-		if err := domain.CanManage(act); err != nil {
 			return nil, err
 		}
 		if a, err = s.GetAgent(ctx, orgID, agentID); err != nil {
@@ -154,15 +140,8 @@ func (s *Store) SetAgentGroup(ctx context.Context, orgID, agentID, groupID strin
 // changes nothing.
 func (s *Store) RevokeAgent(ctx context.Context, orgID, agentID string, actor *domain.Member) error {
 	return s.mutate(ctx, "agent revocation", func(ctx context.Context) (*write, error) {
-		org, err := s.GetOrg(ctx, orgID)
+		_, act, err := s.manager(ctx, orgID, actor)
 		if err != nil {
-			return nil, err
-		}
-		act, err := s.actor(ctx, org, actor)
-		if err != nil {
-			return nil, err
-		}
-		if err := domain.CanManage(act); err != nil {
 			return nil, err
 		}
 		it, ok, err := getItem[agentItem](ctx, s, orgPK(orgID), agentSK(agentID))

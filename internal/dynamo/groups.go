@@ -19,15 +19,8 @@ func (s *Store) CreateGroup(ctx context.Context, g domain.BudgetGroup, actor *do
 	}
 	created := true
 	err = s.mutate(ctx, "budget group create", func(ctx context.Context) (*write, error) {
-		org, err := s.GetOrg(ctx, g.OrgID)
+		_, act, err := s.manager(ctx, g.OrgID, actor)
 		if err != nil {
-			return nil, err
-		}
-		act, err := s.actor(ctx, org, actor)
-		if err != nil {
-			return nil, err
-		}
-		if err := domain.CanManage(act); err != nil {
 			return nil, err
 		}
 		tx := new(txn).
@@ -73,15 +66,8 @@ func (s *Store) SetGroupCap(ctx context.Context, orgID, groupID string, capMicro
 	}
 	var g domain.BudgetGroup
 	err := s.mutate(ctx, "cap change", func(ctx context.Context) (*write, error) {
-		org, err := s.GetOrg(ctx, orgID)
+		_, act, err := s.manager(ctx, orgID, actor)
 		if err != nil {
-			return nil, err
-		}
-		act, err := s.actor(ctx, org, actor)
-		if err != nil {
-			return nil, err
-		}
-		if err := domain.CanManage(act); err != nil {
 			return nil, err
 		}
 		if g, err = s.GetGroup(ctx, orgID, groupID); err != nil {

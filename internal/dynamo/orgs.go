@@ -76,15 +76,11 @@ func (s *Store) UpdateOrg(ctx context.Context, orgID string, actor *domain.Membe
 	}
 	var org domain.Org
 	err := s.mutate(ctx, "organization change", func(ctx context.Context) (*write, error) {
-		var err error
-		if org, err = s.GetOrg(ctx, orgID); err != nil {
-			return nil, err
-		}
-		act, err := s.actor(ctx, org, actor)
-		if err != nil {
-			return nil, err
-		}
-		if err := domain.CanManage(act); err != nil {
+		var (
+			act *domain.Member
+			err error
+		)
+		if org, act, err = s.manager(ctx, orgID, actor); err != nil {
 			return nil, err
 		}
 		now := s.now().UTC()
@@ -156,6 +152,24 @@ func (s *Store) actor(ctx context.Context, org domain.Org, actor *domain.Member)
 		return nil, err
 	}
 	return &m, nil
+}
+
+// manager reads the organization and the acting member, and checks that
+// they may manage it (an Owner or Admin; an operator, nil, always may).
+// The member is as read, for asActor to make a premise of the write.
+func (s *Store) manager(ctx context.Context, orgID string, actor *domain.Member) (domain.Org, *domain.Member, error) {
+	org, err := s.GetOrg(ctx, orgID)
+	if err != nil {
+		return domain.Org{}, nil, err
+	}
+	act, err := s.actor(ctx, org, actor)
+	if err != nil {
+		return domain.Org{}, nil, err
+	}
+	if err := domain.CanManage(act); err != nil {
+		return domain.Org{}, nil, err
+	}
+	return org, act, nil
 }
 
 // asActor makes the acting member's role and status, as the decision read
