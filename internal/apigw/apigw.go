@@ -47,7 +47,8 @@ func HTTP(h Handler) http.Handler {
 				// The same problem as DecodeJSON's, so a client sees one
 				// limit whichever check caught the body first.
 				writeResponse(w, ProblemResponse(Problem{Type: TypePayloadTooLarge, Title: "Payload too large", Status: http.StatusRequestEntityTooLarge,
-					Detail:   fmt.Sprintf("The request body is over %d bytes; the limit is %d bytes (64 KiB).", maxEventBody, MaxBodyBytes),
+					Detail: fmt.Sprintf("The request body is over %d bytes (6 MiB), more than API Gateway passes to a function; the API takes at most %d bytes (64 KiB) in one request body, %d bytes (1 MiB) in a batch.",
+						maxEventBody, MaxBodyBytes, MaxBatchBodyBytes),
 					Instance: r.URL.EscapedPath(), Extra: map[string]any{"max_bytes": MaxBodyBytes}}))
 				return
 			}

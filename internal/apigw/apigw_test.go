@@ -433,7 +433,7 @@ func TestHTTP(t *testing.T) {
 	}
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 413 || !strings.Contains(string(body), `"title":"Payload too large"`) || !strings.Contains(string(body), `"max_bytes":65536`) {
+	if resp.StatusCode != 413 || !strings.Contains(string(body), `"title":"Payload too large"`) || !strings.Contains(string(body), `"max_bytes":65536`) || !strings.Contains(string(body), "1 MiB) in a batch") {
 		t.Errorf("oversized body answered %d %s", resp.StatusCode, body)
 	}
 
