@@ -11,10 +11,7 @@
 package slacktestx
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +31,7 @@ import (
 	"github.com/slack-go/slack/slacktest"
 
 	"github.com/orgcredit/orgcredit/internal/slackapp/blockkit"
+	"github.com/orgcredit/orgcredit/internal/slackapp/slackrequest"
 )
 
 // Call is one Web API call the server received.
@@ -495,12 +493,10 @@ func answer(c Call, seq int, apiURL string) map[string]any {
 	}
 }
 
-// Signature computes Slack's v0 request signature of body at timestamp ts.
+// Signature computes Slack's v0 request signature of body at timestamp ts,
+// as slack-request signs its requests.
 func Signature(secret string, ts int64, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(mac, "v0:%d:", ts)
-	mac.Write(body)
-	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+	return slackrequest.Signature(secret, ts, body)
 }
 
 // Request builds the API Gateway v2 event Slack's POST to path becomes,
