@@ -30,23 +30,8 @@ import (
 //	eval "$(.ci/dynamodb-local.sh start)"; export DYNAMODB_LOCAL_ENDPOINT
 //	go test -run XXX -bench DebitEndToEnd -benchtime 400x ./functions/local/
 func BenchmarkDebitEndToEndVsBare(b *testing.B) {
-	backend := dynamotest.LocalOnly(b)
-	table := dynamotest.NewTable(b, backend)
-	store := dynamo.New(backend.Client, table)
+	store, demo, srv := benchServer(b)
 	ctx := context.Background()
-	demo, err := seedDemo(ctx, store)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, _, _, err := store.Grant(ctx, domain.Grant{OrgID: demoOrgID, ID: "bench", Amount: domain.MaxGrantMicros}, nil); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := store.SetGroupCap(ctx, demoOrgID, "research", domain.MaxCapMicros, nil); err != nil {
-		b.Fatal(err)
-	}
-	cfg := config{AdminToken: "admin", SlackSigningSecret: "secret"}
-	srv := httptest.NewServer(routes(store, slackApp(store, cfg), nil, cfg, metrics.NewTotals()))
-	defer srv.Close()
 	token := demo.Agents[0].Token
 	agent, err := store.AgentByToken(ctx, token)
 	if err != nil {
@@ -73,10 +58,10 @@ func BenchmarkDebitEndToEndVsBare(b *testing.B) {
 	}
 	bare := func(id string) {
 		tx, read := store.DebitRequests(agent, group, domain.UsageEvent{ID: id, Amount: 1000, Kind: "conversation"})
-		if _, err := backend.Client.TransactWriteItems(ctx, tx); err != nil {
+		if _, err := store.Client().TransactWriteItems(ctx, tx); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := backend.Client.BatchGetItem(ctx, read); err != nil {
+		if _, err := store.Client().BatchGetItem(ctx, read); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -128,23 +113,7 @@ func BenchmarkDebitEndToEndVsBare(b *testing.B) {
 //	eval "$(.ci/dynamodb-local.sh start)"; export DYNAMODB_LOCAL_ENDPOINT
 //	go test -run XXX -bench BatchVsSingle -benchtime 10x ./functions/local/
 func BenchmarkBatchVsSingleEndToEnd(b *testing.B) {
-	backend := dynamotest.LocalOnly(b)
-	table := dynamotest.NewTable(b, backend)
-	store := dynamo.New(backend.Client, table)
-	ctx := context.Background()
-	demo, err := seedDemo(ctx, store)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, _, _, err := store.Grant(ctx, domain.Grant{OrgID: demoOrgID, ID: "bench", Amount: domain.MaxGrantMicros}, nil); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := store.SetGroupCap(ctx, demoOrgID, "research", domain.MaxCapMicros, nil); err != nil {
-		b.Fatal(err)
-	}
-	cfg := config{AdminToken: "admin", SlackSigningSecret: "secret"}
-	srv := httptest.NewServer(routes(store, slackApp(store, cfg), nil, cfg, metrics.NewTotals()))
-	defer srv.Close()
+	_, demo, srv := benchServer(b)
 	token := demo.Agents[0].Token // in the research group
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	// post sends body and answers how many events it debited.
@@ -225,4 +194,28 @@ func BenchmarkBatchVsSingleEndToEnd(b *testing.B) {
 			b.ReportMetric(float64(singlesSent-singled)/float64(singlesSent), "singles-refused-busy")
 		})
 	}
+}
+
+// benchServer is the local server on a fresh DynamoDB Local table with the
+// demo seeded, credit and the research group's cap raised so far that no
+// benchmark runs out, and the store under it.
+func benchServer(b *testing.B) (*dynamo.Store, *demoOrg, *httptest.Server) {
+	b.Helper()
+	backend := dynamotest.LocalOnly(b)
+	store := dynamo.New(backend.Client, dynamotest.NewTable(b, backend))
+	ctx := context.Background()
+	demo, err := seedDemo(ctx, store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, _, _, err := store.Grant(ctx, domain.Grant{OrgID: demoOrgID, ID: "bench", Amount: domain.MaxGrantMicros}, nil); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := store.SetGroupCap(ctx, demoOrgID, "research", domain.MaxCapMicros, nil); err != nil {
+		b.Fatal(err)
+	}
+	cfg := config{AdminToken: "admin", SlackSigningSecret: "secret"}
+	srv := httptest.NewServer(routes(store, slackApp(store, cfg), nil, cfg, metrics.NewTotals()))
+	b.Cleanup(srv.Close)
+	return store, demo, srv
 }
