@@ -343,7 +343,7 @@ func (a *App) cmdGroup(ctx context.Context, c cmdCtx, m domain.Membership) respo
 	actor := m.Member
 	switch strings.ToLower(c.args[0]) {
 	case "create":
-		capM, err := ParseCredits(c.args[2])
+		capM, err := domain.ParseCredits(c.args[2])
 		if err != nil {
 			return a.say(ctx, mrkdwn.Escape(sentence(err.Error())))
 		}
@@ -357,7 +357,7 @@ func (a *App) cmdGroup(ctx context.Context, c cmdCtx, m domain.Membership) respo
 		}
 		return a.say(ctx, mrkdwn.F("Created budget group *%s* (%s) in %s with a monthly cap of %s.", g.Name, mrkdwn.Code(g.ID), orgName(m.Org), credits(g.Cap)))
 	case "cap":
-		capM, err := ParseCredits(c.args[2])
+		capM, err := domain.ParseCredits(c.args[2])
 		if err != nil {
 			return a.say(ctx, mrkdwn.Escape(sentence(err.Error())))
 		}

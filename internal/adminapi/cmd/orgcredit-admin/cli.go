@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
 )
 
 // Exit statuses.
@@ -400,11 +402,11 @@ func fieldValue(c *command, f field, v *values) (any, bool, error) {
 			}
 			return n, true, nil
 		case v.set[credits]:
-			n, err := parseCredits(*v.str[credits])
+			n, err := domain.ParseCredits(*v.str[credits])
 			if err != nil {
 				return nil, false, usagef(c.name(), "%s: --%s: %v", c.name(), credits, err)
 			}
-			return n, true, nil
+			return int64(n), true, nil
 		}
 		return nil, false, nil
 	case kGroupRef:

@@ -488,45 +488,6 @@ func TestNetworkError(t *testing.T) {
 	}
 }
 
-func TestParseCredits(t *testing.T) {
-	if microsPerCredit != int64(domain.MicrosPerCredit) {
-		t.Fatalf("microsPerCredit = %d, the API's is %d", microsPerCredit, domain.MicrosPerCredit)
-	}
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true},
-		{"1", 1_000_000, true},
-		{"12.5", 12_500_000, true},
-		{"0.1", 100_000, true},
-		{"0.000001", 1, true},
-		{"19.99", 19_990_000, true}, // not exact as a float64
-		{"0.29", 290_000, true},     // nor this
-		{"1000000000", 1e15, true},  // the largest grant
-		{"-2", -2_000_000, true},    // the API refuses it, with its own message
-		{"9223372036854.775807", 9223372036854775807, true},
-		{"9223372036854.775808", 0, false}, // overflows int64 micro-credits
-		{"9223372036855", 0, false},
-		{"1.0000001", 0, false},
-		{"1.", 0, false},
-		{".5", 0, false},
-		{"1e3", 0, false},
-		{"1,5", 0, false},
-		{" 1", 0, false},
-		{"", 0, false},
-		{"+1", 0, false},
-		{"--1", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := parseCredits(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("parseCredits(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestRegionFromHost(t *testing.T) {
 	tests := map[string]string{
 		"abc123.execute-api.eu-west-1.amazonaws.com":                     "eu-west-1",

@@ -1,5 +1,11 @@
 package main
 
+import (
+	"fmt"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
+)
+
 // The operations: one command per route of the admin API, described as
 // data (which flag goes to which path segment, query parameter or JSON
 // member), so that the help, the flag parsing and the request all come from
@@ -223,7 +229,7 @@ var commands = []*command{
 		summary: "show the audit trail, newest first",
 		fields: []field{
 			orgFlag,
-			{flag: "limit", where: inQuery, key: "limit", kind: kInt, usage: "at most `N` entries (the API's default 50, at most 500)"},
+			{flag: "limit", where: inQuery, key: "limit", kind: kInt, usage: "at most `N` entries" + limitNote},
 		},
 	},
 	{
@@ -231,7 +237,7 @@ var commands = []*command{
 		summary: "show the Billing transfer waiting for an answer and the past ones, newest first",
 		fields: []field{
 			orgFlag,
-			{flag: "limit", where: inQuery, key: "limit", kind: kInt, usage: "at most `N` past transfers (the API's default 50, at most 500)"},
+			{flag: "limit", where: inQuery, key: "limit", kind: kInt, usage: "at most `N` past transfers" + limitNote},
 		},
 	},
 }
@@ -252,3 +258,6 @@ Examples:
   orgcredit-admin request GET '/admin/orgs/acme/audit?limit=5'
   orgcredit-admin request PATCH /admin/orgs/acme --data '{"top_up_url":"https://buy.example.com"}'
 `
+
+// limitNote is what the API does with a list's limit.
+var limitNote = fmt.Sprintf(" (the API's default %d, at most %d)", domain.DefaultAuditEntries, domain.MaxAuditEntries)

@@ -1,20 +1,20 @@
-package slackapp
+package domain
 
 import (
 	"fmt"
 	"strings"
-
-	"github.com/orgcredit/orgcredit/internal/domain"
 )
 
 // ParseCredits reads an amount of credits as a person types it ("1500",
 // "12.5", "0.000001", or "1,234.5" as the app itself shows amounts) into
 // micro-credits, exactly, with integer arithmetic. At most six decimals;
 // commas only between groups of three digits of the whole part; no sign
-// or exponent; at most domain.MaxCapMicros.
-func ParseCredits(s string) (domain.Micros, error) {
+// or exponent; at most MaxGrantMicros (= MaxCapMicros), the largest amount
+// any field takes. The Slack commands and the operators' CLI read amounts
+// with it.
+func ParseCredits(s string) (Micros, error) {
 	s = strings.TrimSpace(s)
-	bad := func() (domain.Micros, error) {
+	bad := func() (Micros, error) {
 		return 0, fmt.Errorf("%q is not an amount of credits: write digits with at most 6 decimals, like 1500 or 12.75", s)
 	}
 	whole, frac, hasDot := strings.Cut(s, ".")
@@ -33,7 +33,7 @@ func ParseCredits(s string) (domain.Micros, error) {
 	if whole == "" {
 		whole = "0"
 	}
-	maxCredits := int64(domain.MaxCapMicros / domain.MicrosPerCredit)
+	maxCredits := int64(MaxGrantMicros / MicrosPerCredit)
 	var w int64
 	for _, c := range whole {
 		if c < '0' || c > '9' {
@@ -41,7 +41,7 @@ func ParseCredits(s string) (domain.Micros, error) {
 		}
 		w = w*10 + int64(c-'0')
 		if w > maxCredits {
-			return 0, fmt.Errorf("%q is more than the maximum of %s credits", s, domain.MaxCapMicros.Credits())
+			return 0, fmt.Errorf("%q is more than the maximum of %s credits", s, MaxGrantMicros.Credits())
 		}
 	}
 	var f int64
@@ -55,9 +55,9 @@ func ParseCredits(s string) (domain.Micros, error) {
 			f += int64(c - '0')
 		}
 	}
-	v := domain.Micros(w)*domain.MicrosPerCredit + domain.Micros(f)
-	if v > domain.MaxCapMicros {
-		return 0, fmt.Errorf("%q is more than the maximum of %s credits", s, domain.MaxCapMicros.Credits())
+	v := Micros(w)*MicrosPerCredit + Micros(f)
+	if v > MaxGrantMicros {
+		return 0, fmt.Errorf("%q is more than the maximum of %s credits", s, MaxGrantMicros.Credits())
 	}
 	return v, nil
 }
