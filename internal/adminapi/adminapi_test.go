@@ -303,6 +303,7 @@ func TestTransfers(t *testing.T) {
 	run(t, a, []step{
 		{"GET", "/admin/orgs/acme/transfers?limit=10", "", 200, []string{`"pending":{"id":"` + second.ID + `"`, `"history":[{"id":"` + first.ID + `","status":"declined"`, `"closed_by":"sari"`}, nil},
 		{"GET", "/admin/orgs/acme/transfers?limit=0", "", 400, []string{`"field":"limit"`}, nil},
+		{"GET", "/admin/orgs/acme/transfers?limit=501", "", 400, []string{`"field":"limit"`}, nil},
 		{"GET", "/admin/orgs/nope/transfers", "", 404, nil, nil},
 	})
 }

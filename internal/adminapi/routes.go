@@ -387,14 +387,24 @@ func (a *API) grant(ctx context.Context, req events.APIGatewayV2HTTPRequest, p a
 	})
 }
 
+// limitParam reads a list's ?limit=N: 0 when absent, for the store's
+// default; the store checks its range (domain.AuditLimit).
+func limitParam(req events.APIGatewayV2HTTPRequest) (int, error) {
+	s, ok := req.QueryStringParameters["limit"]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 {
+		return 0, apigw.BadRequest("limit", "limit must be a whole number from 1 to %d (default %d), got %q.", domain.MaxAuditEntries, domain.DefaultAuditEntries, s)
+	}
+	return n, nil
+}
+
 func (a *API) audit(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
-	limit := 0 // the domain's default
-	if s, ok := req.QueryStringParameters["limit"]; ok {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 {
-			return none, apigw.BadRequest("limit", "limit must be a whole number from 1 to %d (default %d), got %q.", domain.MaxAuditEntries, domain.DefaultAuditEntries, s)
-		}
-		limit = n
+	limit, err := limitParam(req)
+	if err != nil {
+		return none, err
 	}
 	entries, err := a.store.Audit(ctx, p["org"], limit)
 	if err != nil {
@@ -415,13 +425,9 @@ type TransferList struct {
 }
 
 func (a *API) transfers(ctx context.Context, req events.APIGatewayV2HTTPRequest, p apigw.Params) (response, error) {
-	limit := domain.DefaultAuditEntries
-	if s, ok := req.QueryStringParameters["limit"]; ok {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 || n > domain.MaxAuditEntries {
-			return none, apigw.BadRequest("limit", "limit must be a whole number from 1 to %d (default %d), got %q.", domain.MaxAuditEntries, domain.DefaultAuditEntries, s)
-		}
-		limit = n
+	limit, err := limitParam(req)
+	if err != nil {
+		return none, err
 	}
 	pending, err := a.store.PendingTransfer(ctx, p["org"])
 	if err != nil {

@@ -396,8 +396,13 @@ func (s *Store) SetTransferMessages(ctx context.Context, orgID, transferID strin
 }
 
 // TransferHistory reads an organization's closed transfers, newest first:
-// who held Billing before, and how each request ended.
+// who held Billing before, and how each request ended. limit is as for
+// Audit: 0 for the default, at most domain.MaxAuditEntries.
 func (s *Store) TransferHistory(ctx context.Context, orgID string, limit int) ([]domain.Transfer, error) {
+	limit, err := domain.AuditLimit(limit)
+	if err != nil {
+		return nil, err
+	}
 	in := queryInput(GSI1Name, expression.Key(GSI1PartitionKey).Equal(expression.Value(historyGSI(orgID))), false)
 	in.ScanIndexForward = aws.Bool(false)
 	items, err := s.query(ctx, in, limit)
