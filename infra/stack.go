@@ -370,8 +370,9 @@ func newAPI(stack awscdk.Stack, fns map[string]awslambda.Function) (awsapigatewa
 
 	// The agent API has no API Gateway authorizer on purpose: the usage
 	// function checks the bearer token itself (hashed, against the table)
-	// and caches the answer for at most 60 s, so a revoked token stops
-	// working within a minute without an authorizer call per request.
+	// and caches the answer; every debit is conditional on the
+	// organization's agents version, so a revoked token stops working at
+	// its next request without an authorizer call per request.
 	usage := integration("usage")
 	routeSettings := map[string]any{}
 	for _, r := range agentRoutes {
@@ -381,7 +382,7 @@ func newAPI(stack awscdk.Stack, fns map[string]awslambda.Function) (awsapigatewa
 			Integration: usage,
 		}) {
 			suppressAuthorization(route, "The usage function authenticates every request by its bearer "+
-				"token (stored only as SHA-256, looked up and cached for at most 60 s); an API Gateway "+
+				"token (stored only as SHA-256, looked up and cached; a revocation applies at the next request); an API Gateway "+
 				"authorizer would add a call per debit and could not scope the token to its organization.")
 			// API Gateway refuses route settings for a route it does not
 			// have yet, so the stage waits for the route.

@@ -54,8 +54,8 @@ type API struct {
 // Option configures an API.
 type Option func(*API)
 
-// WithTokenTTL sets how long a token lookup is trusted, and so how long a
-// revoked token may still debit. It is capped at MaxTokenTTL.
+// WithTokenTTL sets how long a token lookup is kept. A revocation does not
+// wait for it (see DefaultTokenTTL). It is capped at MaxTokenTTL.
 func WithTokenTTL(d time.Duration) Option {
 	return func(a *API) { a.tokens.ttl = min(d, MaxTokenTTL) }
 }
@@ -165,8 +165,9 @@ type UsageResponse struct {
 	Duplicate       bool    `json:"duplicate"`
 }
 
-// usageEvent reads a usage event from its JSON form; the domain checks
-// it (domain.UsageEvent.Validate) when the store debits it.
+// usageEvent reads a usage event from its JSON form and checks it
+// (domain.UsageEvent.Validate) before anything is read or written; the
+// store checks it again, as it does for every caller.
 func usageEvent(in usageRequest) (domain.UsageEvent, error) {
 	amount, err := apigw.Micros("amount_micros", in.AmountMicros)
 	if err != nil {

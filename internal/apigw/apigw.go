@@ -42,14 +42,14 @@ func HTTP(h Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := Event(r)
 		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				// The same problem as DecodeJSON's, so a client sees one
-				// limit whichever check caught the body first.
-				writeResponse(w, ProblemResponse(Problem{Type: TypePayloadTooLarge, Title: "Payload too large", Status: http.StatusRequestEntityTooLarge,
-					Detail: fmt.Sprintf("The request body is over %d bytes (6 MiB), more than API Gateway passes to a function; the API takes at most %d bytes (64 KiB) in one request body, %d bytes (1 MiB) in a batch.",
-						maxEventBody, MaxBodyBytes, MaxBatchBodyBytes),
-					Instance: r.URL.EscapedPath(), Extra: map[string]any{"max_bytes": MaxBodyBytes}}))
+			var overLimit *http.MaxBytesError
+			if errors.As(err, &overLimit) {
+				// Over what API Gateway passes to a function: the route's
+				// own, smaller limit is not known here.
+				p := tooLarge(maxEventBody+1, maxEventBody)
+				p.Detail = fmt.Sprintf("The request body is over %d bytes (6 MiB), more than API Gateway passes to a function.", maxEventBody)
+				p.Instance = r.URL.EscapedPath()
+				writeResponse(w, ProblemResponse(*p))
 				return
 			}
 			writeResponse(w, ProblemResponse(Problem{Type: TypeInvalidRequest, Status: http.StatusBadRequest,

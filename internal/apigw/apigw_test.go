@@ -425,15 +425,15 @@ func TestHTTP(t *testing.T) {
 		t.Errorf("binary body = %q base64=%v", got.Body, got.IsBase64Encoded)
 	}
 
-	// A body over what API Gateway delivers is the same problem as one
-	// over the API's own limit.
+	// A body over what API Gateway delivers is a 413 problem that names
+	// that limit.
 	resp, err = http.Post(srv.URL+"/v1/usage", "application/json", strings.NewReader(strings.Repeat(" ", maxEventBody+1)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 413 || !strings.Contains(string(body), `"title":"Payload too large"`) || !strings.Contains(string(body), `"max_bytes":65536`) || !strings.Contains(string(body), "1 MiB) in a batch") {
+	if resp.StatusCode != 413 || !strings.Contains(string(body), `"title":"Payload too large"`) || !strings.Contains(string(body), `"max_bytes":6291456`) || !strings.Contains(string(body), "more than API Gateway passes to a function") {
 		t.Errorf("oversized body answered %d %s", resp.StatusCode, body)
 	}
 

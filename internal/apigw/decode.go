@@ -41,7 +41,8 @@ const MaxBatchBodyBytes = 1 << 20
 // over the tokens checks the keys itself); no key twice; each value of its
 // field's JSON type; null only for fields tagged ",nullable"; fields
 // tagged ",required" present. json.Number fields take integer literals
-// only (no fraction, exponent or quotes); check their range with Amount.
+// only (no fraction, exponent or quotes); read them with Micros, and let
+// the domain check their range.
 //
 // A field of type []json.RawMessage takes an array of JSON objects, each
 // kept as it was sent, for the caller to decode on its own with

@@ -155,7 +155,7 @@ func BadRequest(field, format string, args ...any) *Problem {
 // answered with a generic 500 that leaks nothing.
 func ErrorResponse(ctx context.Context, req events.APIGatewayV2HTTPRequest, err error) events.APIGatewayV2HTTPResponse {
 	p := ProblemFor(err)
-	count(ctx, p)
+	CountProblem(ctx, p)
 	if p.Status >= 500 {
 		slog.ErrorContext(ctx, "request failed", "method", req.RequestContext.HTTP.Method, "path", req.RawPath,
 			"request_id", req.RequestContext.RequestID, "status", p.Status, "err", err)
@@ -170,10 +170,11 @@ func ErrorResponse(ctx context.Context, req events.APIGatewayV2HTTPRequest, err 
 	return ProblemResponse(p)
 }
 
-// count records a refused or failed request in the request's metrics: a
-// refusal by the rule (the problem type's name) that refused it. Batches
-// count each refused event the same way (CountProblem).
-func count(ctx context.Context, p Problem) {
+// CountProblem records a refused or failed request in the request's
+// metrics: a refusal by the rule (the problem type's name) that refused
+// it. A batch counts each refused event the same way, though the batch
+// itself is answered 200.
+func CountProblem(ctx context.Context, p Problem) {
 	switch {
 	case p.Status == http.StatusTooManyRequests:
 		metrics.Count(ctx, metrics.Throttled, 1)
@@ -183,11 +184,6 @@ func count(ctx context.Context, p Problem) {
 		metrics.CountBy(ctx, metrics.Refusals, metrics.DimRule, strings.TrimPrefix(p.Type, ProblemBase), 1)
 	}
 }
-
-// CountProblem records p in the request's metrics as a request refused
-// with it would be: for a batch, whose refused events are answered inside
-// a 200.
-func CountProblem(ctx context.Context, p Problem) { count(ctx, p) }
 
 // ProblemFor maps an error to its problem without logging.
 func ProblemFor(err error) Problem {
