@@ -333,25 +333,18 @@ func checkValue(dec *json.Decoder, f *field, name string) error {
 // its own (see DecodeObject).
 func checkObjects(dec *json.Decoder, name string) error {
 	for i := 0; dec.More(); i++ {
-		tok, err := dec.Token()
-		if err != nil {
+		// Decoding into a RawMessage checks the element is well-formed
+		// without a token, and an allocation, per value inside it.
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
 			return syntaxProblem(err)
 		}
-		if d, ok := tok.(json.Delim); !ok || d != '{' {
+		if raw[0] != '{' {
+			first := json.NewDecoder(bytes.NewReader(raw))
+			first.UseNumber()
+			tok, _ := first.Token()
 			elem := fmt.Sprintf("%s[%d]", name, i)
 			return BadRequest(elem, "%q must be a JSON object, not %s.", elem, describe(tok))
-		}
-		for depth := 1; depth > 0; {
-			tok, err := dec.Token()
-			if err != nil {
-				return syntaxProblem(err)
-			}
-			switch tok {
-			case json.Delim('{'), json.Delim('['):
-				depth++
-			case json.Delim('}'), json.Delim(']'):
-				depth--
-			}
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing ']'
