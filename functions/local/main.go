@@ -313,6 +313,7 @@ func newSlack(store *dynamo.Store, cfg config) (*slackapp.App, *slackinstall.Ins
 		Workspaces:    workspaces,
 		SigningSecret: cfg.SlackSigningSecret,
 		AppID:         os.Getenv("SLACK_APP_ID"),
+		InstallURL:    installer.InstallURL(),
 		TransferTTL:   cfg.TransferTTL,
 		Logger:        slog.Default(),
 	}), installer, nil

@@ -73,6 +73,7 @@ func main() {
 		Workspaces:    workspaces,
 		SigningSecret: creds.SigningSecret,
 		AppID:         os.Getenv("SLACK_APP_ID"),
+		InstallURL:    installer.InstallURL(),
 		TransferTTL:   ttl,
 		Logger:        log,
 	})

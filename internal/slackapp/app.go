@@ -83,6 +83,10 @@ type Config struct {
 	// AppID is the Slack app's id (A0…), for links that open its Home tab.
 	// The app also learns it from the requests Slack sends.
 	AppID string
+	// InstallURL is where a workspace admin installs the app by OAuth
+	// (GET /slack/install), told to people in a workspace the app cannot
+	// message; empty without installs by OAuth.
+	InstallURL string
 	// Now is the clock for the signature window, dates and the budget
 	// period. slack-go's verifier also checks the window against the wall
 	// clock, so Now must stay close to real time.
@@ -108,6 +112,7 @@ type App struct {
 	log         *slog.Logger
 	budget      time.Duration
 	transferTTL time.Duration
+	installURL  string
 }
 
 // defaultBudget leaves half a second of Slack's 3 s for the network.
@@ -115,7 +120,7 @@ const defaultBudget = 2500 * time.Millisecond
 
 // New makes the app.
 func New(cfg Config) *App {
-	a := &App{store: cfg.Store, workspaces: cfg.Workspaces, secret: cfg.SigningSecret, now: cfg.Now, log: cfg.Logger, budget: cfg.Budget, transferTTL: cfg.TransferTTL}
+	a := &App{store: cfg.Store, workspaces: cfg.Workspaces, secret: cfg.SigningSecret, now: cfg.Now, log: cfg.Logger, budget: cfg.Budget, transferTTL: cfg.TransferTTL, installURL: cfg.InstallURL}
 	if a.transferTTL <= 0 {
 		a.transferTTL = domain.DefaultTransferTTL
 	}

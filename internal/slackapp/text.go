@@ -92,6 +92,8 @@ func (a *App) failure(ctx context.Context, op string, err error) md {
 	}
 	a.log.ErrorContext(ctx, "slack: "+op+" failed", "err", err)
 	switch {
+	case errors.Is(err, ErrNotInstalled) && a.installURL != "":
+		return mrkdwn.F("orgcredit is not installed in this Slack workspace, so it cannot message anyone here. A workspace admin can install it from %s, then try again.", a.installURL)
 	case errors.Is(err, ErrNotInstalled):
 		return mrkdwn.F("orgcredit is not installed in this Slack workspace, so it cannot message anyone here. Ask a workspace admin to install it, then try again.")
 	case errors.Is(err, domain.ErrBusy), errors.Is(err, domain.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):

@@ -55,6 +55,9 @@ func (a *App) openTransferDialog(ctx context.Context, teamID, trigger string, m 
 		return mrkdwn.F("Nobody in %s can receive Billing yet: it goes to an active member other than you who is in this Slack workspace. Ask whoever runs orgcredit for your organization to add them.", orgName(m.Org)), false
 	}
 	if err := a.openView(ctx, teamID, trigger, transferDialog(m.Org, recipients, nil, a.transferTTL)); err != nil {
+		if errors.Is(err, ErrNotInstalled) {
+			return a.failure(ctx, "open the transfer dialog", err), false
+		}
 		a.log.ErrorContext(ctx, "slack: open the transfer dialog", "org", m.Org.ID, "err", err)
 		return mrkdwn.F("Slack didn't open the transfer dialog just now, and nothing was changed. Please try again."), false
 	}

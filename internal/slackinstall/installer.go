@@ -114,8 +114,14 @@ func NewInstaller(cfg InstallerConfig) (*Installer, error) {
 	}, nil
 }
 
-// InstallURL is where a browser starts an install.
-func (i *Installer) InstallURL() string { return i.installURL }
+// InstallURL is where a browser starts an install; empty for no installer
+// (no installs by OAuth).
+func (i *Installer) InstallURL() string {
+	if i == nil {
+		return ""
+	}
+	return i.installURL
+}
 
 // Route serves the install's paths with inst and every other request with
 // next (the Slack app's Handle). Without an installer (no client id and

@@ -88,7 +88,7 @@ func newDeployment(t *testing.T) *deployment {
 		}
 	}
 	d.asked = &asked{Workspaces: d.ws}
-	d.app = slackapp.New(slackapp.Config{Store: d.store, Workspaces: d.asked, SigningSecret: signingSecret, Logger: d.log})
+	d.app = slackapp.New(slackapp.Config{Store: d.store, Workspaces: d.asked, SigningSecret: signingSecret, Logger: d.log, InstallURL: d.inst.InstallURL()})
 	return d
 }
 
@@ -241,6 +241,36 @@ func TestUninstallByEvent(t *testing.T) {
 				t.Errorf("globex installed again: %q, %v", tok, err)
 			}
 		})
+	}
+}
+
+// TestCommandsInAnUninstalledWorkspace: a person whose workspace
+// uninstalled the app is told so and where an admin installs it again;
+// the other workspace is unaffected.
+func TestCommandsInAnUninstalledWorkspace(t *testing.T) {
+	d := newDeployment(t)
+	d.slack.Revoke(globex.token) // Slack revokes the token, then tells the app
+	if resp := d.event(globex.team, map[string]any{"type": "app_uninstalled"}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("event answered %d", resp.StatusCode)
+	}
+	transfer := func(w workspace) string {
+		resp := d.signed(slackapp.PathCommands, "application/x-www-form-urlencoded", slacktestx.Form("team_id", w.team, "user_id", w.owner.SlackUserID,
+			"command", "/billing", "text", "transfer", "channel_id", "C1", "trigger_id", "trigger-"+w.team))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: answered %d", w.team, resp.StatusCode)
+		}
+		return resp.Body
+	}
+	want := "A workspace admin can install it from " + d.inst.InstallURL()
+	if d.inst.InstallURL() == "" {
+		t.Fatal("the fixture's installer has no install URL")
+	}
+	if got := transfer(globex); !strings.Contains(got, want) {
+		t.Errorf("globex's /billing transfer answered %s, want it to contain %q", got, want)
+	}
+	d.slack.Reset()
+	if got := transfer(acme); strings.Contains(got, "not installed") || len(d.slack.Calls("views.open")) != 1 {
+		t.Errorf("acme's /billing transfer answered %s and opened %d dialogs", got, len(d.slack.Calls("views.open")))
 	}
 }
 

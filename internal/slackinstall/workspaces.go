@@ -79,16 +79,6 @@ const (
 	NotInstalledTTL = time.Minute
 )
 
-// NotInstalledMessage is what a person is told when the app has no
-// installation in their workspace; installURL is the deployment's
-// GET /slack/install URL, or empty.
-func NotInstalledMessage(installURL string) string {
-	if installURL == "" {
-		return slackapp.ErrNotInstalled.Error() + ": ask whoever runs Org Credit to install it here, then try again."
-	}
-	return slackapp.ErrNotInstalled.Error() + ": a workspace admin can install it from " + installURL + ", then try again."
-}
-
 // WorkspacesConfig configures Workspaces.
 type WorkspacesConfig struct {
 	// Store and Sealer keep the installations. Without a Sealer there are

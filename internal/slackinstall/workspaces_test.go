@@ -296,12 +296,3 @@ func TestKeyServiceDown(t *testing.T) {
 		t.Errorf("Client with KMS down = %v, want a retryable error", err)
 	}
 }
-
-func TestNotInstalledMessage(t *testing.T) {
-	if got := slackinstall.NotInstalledMessage(installURL); !strings.HasPrefix(got, "orgcredit is not installed in this workspace: ") || !strings.Contains(got, installURL) {
-		t.Errorf("NotInstalledMessage = %q", got)
-	}
-	if got := slackinstall.NotInstalledMessage(""); !strings.HasPrefix(got, "orgcredit is not installed in this workspace: ") {
-		t.Errorf("NotInstalledMessage without a URL = %q", got)
-	}
-}
