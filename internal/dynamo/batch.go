@@ -38,9 +38,12 @@ func runDebits(group *domain.BudgetGroup) int {
 // A batch is first decided on an assumption instead of a read: plenty of
 // credit, every id new, the cached cap. When that holds, as it does for a
 // healthy organization, the batch costs its transactions and one read for
-// the answer. When it does not (an id was debited before, the pool or the
-// group cannot pay everything, the cap or the agent changed), a condition
-// fails and nothing of that transaction is written; the store then reads
+// the answer. When the assumption itself refuses an event for its group's
+// cap, the store reads before writing, as the refusal states the group's
+// real spend. When the assumption does not hold (an id was debited before,
+// the pool or the group cannot pay everything, the cap or the agent
+// changed), a condition fails and nothing of that transaction is written;
+// the store then reads
 // the state once (the pool, the day, the group, the ledger's records of
 // the batch's ids), decides the events not yet written again, and writes
 // what is to be debited. A refusal costs one read, never a transaction per
@@ -109,6 +112,12 @@ func (b *batch) decide(ctx context.Context) (*write, error) {
 			return nil, err
 		}
 		d := domain.DecideBatch(domain.BatchInput{OrgID: b.agent.OrgID, Agent: b.agent, Events: b.events, Now: b.now, Final: b.final, State: st})
+		if !b.read && capRefused(d.Entries[len(b.final):]) {
+			// The assumption left the group's spend out, and a cap
+			// refusal tells the spend: decide it from the real one.
+			b.read = true
+			return b.decide(ctx)
+		}
 		b.plan = &d
 	}
 	from := len(b.final)
@@ -142,6 +151,17 @@ func runEnd(entries []domain.BatchEntry, from, limit int) int {
 		}
 	}
 	return len(entries)
+}
+
+// capRefused tells whether any entry is refused for its group's cap.
+func capRefused(entries []domain.BatchEntry) bool {
+	for _, e := range entries {
+		var gc *domain.GroupCapReached
+		if e.Verdict == domain.VerdictRefused && errors.As(e.Err, &gc) {
+			return true
+		}
+	}
+	return false
 }
 
 func anyDebits(entries []domain.BatchEntry) bool {

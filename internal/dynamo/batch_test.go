@@ -259,6 +259,27 @@ func TestBatchDebit(t *testing.T) {
 			}
 		})
 
+		t.Run("the cap, after spend from before the batch", func(t *testing.T) {
+			w := newWorld(t, b)
+			sup := w.agents["support-bot"]
+			if _, err := w.s.Debit(ctx, sup, domain.UsageEvent{ID: "before", Amount: 2 * credit}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := w.s.DebitBatch(ctx, sup, []domain.UsageEvent{{ID: "p1", Amount: 6 * credit}, {ID: "p2", Amount: 15 * credit}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := summary(res); got != "debit cap" {
+				t.Fatalf("answers %s", got)
+			}
+			// The refusal states the group's real spend, as a single
+			// debit's would: 2 before the batch and 6 in it.
+			var gc *domain.GroupCapReached
+			if !errors.As(res.Items[1].Err, &gc) || gc.Spent != 8*credit || gc.Cap != 20*credit || gc.Requested != 15*credit {
+				t.Errorf("refusal %#v", res.Items[1].Err)
+			}
+		})
+
 		t.Run("ids across batches and single debits", func(t *testing.T) {
 			w := newWorld(t, b)
 			bot := w.agents["research-bot"]
