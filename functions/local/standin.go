@@ -52,7 +52,7 @@ const standInToken = "xoxb-local-stand-in"
 var standInMethods = []string{
 	"chat.postMessage", "chat.update", "chat.postEphemeral", "conversations.open",
 	"views.open", "views.update", "views.push", "views.publish",
-	"users.info", "auth.test", "files.getUploadURLExternal", "files.completeUploadExternal",
+	"users.info", "auth.test", "files.getUploadURLExternal", "files.completeUploadExternal", "files.delete",
 }
 
 // slackStandIn is the stand-in. It is an http.RoundTripper: the Slack
@@ -261,6 +261,9 @@ func (s *slackStandIn) answer(method string, args map[string]string, seq int) (s
 		id := fmt.Sprintf("F%08d", seq)
 		c.Text = fmt.Sprintf("%s (%s bytes) → file %s", args["filename"], args["length"], id)
 		return c, map[string]any{"ok": true, "file_id": id, "upload_url": strings.TrimSuffix(standInURL, "api/") + strings.TrimPrefix(standInUploadPath, "/") + id}
+	case "files.delete":
+		c.Text = args["file"]
+		return c, map[string]any{"ok": true}
 	default: // files.completeUploadExternal
 		var files []map[string]any
 		_ = json.Unmarshal([]byte(args["files"]), &files)

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
@@ -46,19 +47,28 @@ type chartItem struct {
 	Type   string `dynamodbav:"type"`
 	Key    string `dynamodbav:"chart_key"`
 	FileID string `dynamodbav:"file_id"`
+	At     string `dynamodbav:"uploaded_at,omitempty"`
 }
 
 // ChartFile is the Slack file of the organization's last rendered usage
-// chart and the key of the numbers it shows ("" for none).
-func (s *Store) ChartFile(ctx context.Context, orgID string) (key, fileID string, err error) {
+// chart, the key of the numbers it shows and when it was uploaded ("" and
+// the zero time for none).
+func (s *Store) ChartFile(ctx context.Context, orgID string) (key, fileID string, at time.Time, err error) {
 	it, _, err := getItem[chartItem](ctx, s, orgPK(orgID), skChart)
-	return it.Key, it.FileID, err
+	if it.At != "" {
+		at, _ = time.Parse(time.RFC3339Nano, it.At)
+	}
+	return it.Key, it.FileID, at, err
 }
 
-// SetChartFile records the organization's rendered usage chart.
-func (s *Store) SetChartFile(ctx context.Context, orgID, key, fileID string) error {
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table,
-		Item: marshal(chartItem{PK: orgPK(orgID), SK: skChart, Type: "chart", Key: key, FileID: fileID})})
+// SetChartFile records the organization's rendered usage chart, uploaded
+// at at; an empty fileID forgets it.
+func (s *Store) SetChartFile(ctx context.Context, orgID, key, fileID string, at time.Time) error {
+	it := chartItem{PK: orgPK(orgID), SK: skChart, Type: "chart", Key: key, FileID: fileID}
+	if !at.IsZero() {
+		it.At = at.UTC().Format(time.RFC3339Nano)
+	}
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: marshal(it)})
 	if err != nil {
 		return unavailable("write", err)
 	}

@@ -68,8 +68,8 @@ type Store interface {
 	SetRole(ctx context.Context, orgID string, actor *domain.Member, memberID string, role domain.Role) (domain.Member, error)
 	Leave(ctx context.Context, orgID, memberID string) error
 	DailyUsage(ctx context.Context, orgID string, days int) ([]domain.DayUsage, error)
-	ChartFile(ctx context.Context, orgID string) (key, fileID string, err error)
-	SetChartFile(ctx context.Context, orgID, key, fileID string) error
+	ChartFile(ctx context.Context, orgID string) (key, fileID string, at time.Time, err error)
+	SetChartFile(ctx context.Context, orgID, key, fileID string, at time.Time) error
 	MarkOnce(ctx context.Context, key domain.OnceKey, ttl time.Duration) (bool, error)
 }
 

@@ -3,6 +3,7 @@ package slackapp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -62,14 +63,25 @@ func (a *App) publishHome(ctx context.Context, teamID, slackUserID, orgID string
 	view.Blocks.BlockSet = blocks
 	view.PrivateMetadata = m.Org.ID
 	err = a.publishView(ctx, teamID, slackUserID, view)
-	if err != nil && hasChart {
+	if hasChart && refusedBlocks(err) {
 		// An image Slack will not show (a file it cannot find) must not
-		// cost the person their Home: publish it without the chart.
+		// cost the person their Home: publish it without the chart, and
+		// forget the file so the next open uploads a new one.
 		a.log.ErrorContext(ctx, "slack: publish My Credit with its chart; trying without", "org", m.Org.ID, "err", err)
+		if err := a.store.SetChartFile(ctx, m.Org.ID, "", "", time.Time{}); err != nil {
+			a.log.ErrorContext(ctx, "slack: forget the usage chart", "org", m.Org.ID, "err", err)
+		}
 		view.Blocks.BlockSet = withoutChart(blocks)
 		err = a.publishView(ctx, teamID, slackUserID, view)
 	}
 	return err
+}
+
+// refusedBlocks tells whether Slack refused a view's blocks (as it does an
+// image whose file it cannot show), rather than failing to answer.
+func refusedBlocks(err error) bool {
+	var se slack.SlackErrorResponse
+	return errors.As(err, &se) && (se.Err == "invalid_blocks" || se.Err == "invalid_arguments")
 }
 
 func withoutChart(blocks []slack.Block) []slack.Block {
@@ -239,12 +251,21 @@ func (a *App) usageChart(ctx context.Context, org domain.Org, recent []domain.Da
 	return slack.NewImageBlockSlackFile(&slack.SlackFileObject{ID: fileID}, alt, chartBlockID, nil), trend
 }
 
+// chartRedrawAfter is how old an uploaded chart may be before changed
+// numbers draw it again. Today's usage changes with every debit; drawing
+// and uploading on every Home open would put a PNG and four Slack calls
+// into most of them (and a file per open into the workspace). The Home's
+// text figures are always exact; the picture is at most this old.
+const chartRedrawAfter = 10 * time.Minute
+
 // chartFile is the Slack file of c: the one already uploaded when its
-// numbers are the same, else a new upload.
+// numbers are the same or it is recent, else a new upload, which replaces
+// (deletes) the one before.
 func (a *App) chartFile(ctx context.Context, org domain.Org, c *chart.Chart) (string, error) {
 	key := c.Key()
-	if k, id, err := a.store.ChartFile(ctx, org.ID); err == nil && k == key && id != "" {
-		return id, nil
+	k, old, at, err := a.store.ChartFile(ctx, org.ID)
+	if err == nil && old != "" && (k == key || a.now().Sub(at) < chartRedrawAfter) {
+		return old, nil
 	}
 	png, err := c.PNG()
 	if err != nil {
@@ -262,8 +283,15 @@ func (a *App) chartFile(ctx context.Context, org domain.Org, c *chart.Chart) (st
 	if err != nil {
 		return "", err
 	}
-	if err := a.store.SetChartFile(ctx, org.ID, key, f.ID); err != nil {
+	if err := a.store.SetChartFile(ctx, org.ID, key, f.ID, a.now()); err != nil {
 		a.log.ErrorContext(ctx, "slack: remember the usage chart", "org", org.ID, "err", err)
+		return f.ID, nil
+	}
+	if old != "" {
+		// The file the Home showed until now is nobody's anymore.
+		if err := api.DeleteFileContext(ctx, old); err != nil {
+			a.log.WarnContext(ctx, "slack: delete the replaced usage chart", "org", org.ID, "file", old, "err", err)
+		}
 	}
 	return f.ID, nil
 }

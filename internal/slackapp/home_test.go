@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -121,5 +122,85 @@ func TestManyRecipients(t *testing.T) {
 		if len(opts.Options) != tt.want {
 			t.Errorf("search %q: %d options, want %d", tt.query, len(opts.Options), tt.want)
 		}
+	}
+}
+
+// TestHomeChartUploads: the chart is drawn and uploaded when its numbers
+// changed and the one shown is older than chartRedrawAfter, replacing
+// (deleting) the one before; a Home Slack refuses for its image is
+// published without it, and the file is forgotten.
+func TestHomeChartUploads(t *testing.T) {
+	f := newFixture(t)
+	agent, _, _, err := f.store.CreateAgent(f.ctx, domain.Agent{OrgID: org, ID: "bot-1", Name: "Bot"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	debit := func(id string) {
+		t.Helper()
+		if _, err := f.store.Debit(f.ctx, agent, domain.UsageEvent{ID: id, Amount: credit}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := func() (uploads, deletes int, shown string) {
+		t.Helper()
+		f.slack.Reset()
+		if r := f.send(slackapp.PathEvents, "application/json", homeOpened(dina)); r.StatusCode != 200 {
+			t.Fatalf("app_home_opened: %d %s", r.StatusCode, r.Body)
+		}
+		home := publishedFor(t, f.slack, dina)
+		if i := strings.Index(home, `"slack_file":{"id":"`); i >= 0 {
+			shown, _, _ = strings.Cut(home[i+len(`"slack_file":{"id":"`):], `"`)
+		}
+		return len(f.slack.Calls("files.completeUploadExternal")), len(f.slack.Calls("files.delete")), shown
+	}
+	age := func(by time.Duration) {
+		t.Helper()
+		key, id, at, err := f.store.ChartFile(f.ctx, org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.store.SetChartFile(f.ctx, org, key, id, at.Add(-by)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	debit("u1")
+	up, del, first := open()
+	if up != 1 || del != 0 || first == "" {
+		t.Fatalf("first open: %d uploads, %d deletes, file %q; want 1, 0, a file", up, del, first)
+	}
+	debit("u2") // today's usage, and so the chart's numbers, changed
+	if up, del, shown := open(); up != 0 || del != 0 || shown != first {
+		t.Errorf("open within minutes of the upload: %d uploads, %d deletes, file %q; want none and %q", up, del, shown, first)
+	}
+	age(11 * time.Minute)
+	up, del, second := open()
+	if up != 1 || del != 1 || second == first || f.slack.Calls("files.delete")[0].Param("file") != first {
+		t.Errorf("open of changed numbers 11 minutes on: %d uploads, %d deletes (%v), file %q; want a new file replacing %q", up, del, f.slack.Calls("files.delete"), second, first)
+	}
+	age(time.Hour)
+	if up, _, shown := open(); up != 0 || shown != second {
+		t.Errorf("open of the same numbers an hour on: %d uploads, file %q; want none and %q", up, shown, second)
+	}
+
+	// Slack refuses the image: the Home is published without it, and the
+	// next open uploads a new one.
+	f.slack.Reset()
+	f.slack.FailNext("views.publish", "invalid_blocks")
+	if r := f.send(slackapp.PathEvents, "application/json", homeOpened(dina)); r.StatusCode != 200 {
+		t.Fatalf("app_home_opened: %d", r.StatusCode)
+	}
+	if pubs := f.slack.Calls("views.publish"); len(pubs) != 2 || strings.Contains(pubs[1].Text(), `"slack_file"`) {
+		t.Fatalf("after invalid_blocks: %d publishes, want the second without the chart", len(pubs))
+	}
+	if up, _, shown := open(); up != 1 || shown == second || shown == "" {
+		t.Errorf("open after the refused image: %d uploads, file %q; want a new upload", up, shown)
+	}
+	// A publish Slack did not answer is not retried without the chart.
+	f.slack.Reset()
+	f.slack.FailNext("views.publish", "ratelimited")
+	f.send(slackapp.PathEvents, "application/json", homeOpened(dina))
+	if n := len(f.slack.Calls("views.publish")); n != 1 {
+		t.Errorf("after ratelimited: %d publishes, want 1", n)
 	}
 }

@@ -180,7 +180,7 @@ var Methods = []string{
 	"views.open", "views.publish", "views.update",
 	"chat.postMessage", "chat.update", "chat.postEphemeral",
 	"conversations.open",
-	"files.getUploadURLExternal", "files.completeUploadExternal",
+	"files.getUploadURLExternal", "files.completeUploadExternal", "files.delete",
 	"oauth.v2.access", "auth.test",
 }
 
@@ -480,6 +480,8 @@ func answer(c Call, seq int, apiURL string) map[string]any {
 		var files []map[string]any
 		_ = json.Unmarshal([]byte(c.Form.Get("files")), &files)
 		return map[string]any{"ok": true, "files": files}
+	case "files.delete":
+		return map[string]any{"ok": true}
 	default: // views.*
 		view := map[string]any{"id": fmt.Sprintf("V%06d", seq)}
 		if raw, ok := c.JSON["view"]; ok {
