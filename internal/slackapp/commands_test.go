@@ -170,4 +170,19 @@ func TestSeveralOrganizations(t *testing.T) {
 	if home := publishedFor(t, f.slack, sari); !strings.Contains(home, `"private_metadata":"beta"`) {
 		t.Errorf("My Credit did not keep the chosen organization:\n%s", home)
 	}
+	// A transfer in Acme to Sari refreshes Dina's Home (Acme) but does not
+	// switch Sari's from Beta, which she chose.
+	f.slack.Reset()
+	f.requestTransfer("sari")
+	for _, c := range f.slack.Calls("views.publish") {
+		if c.Param("user_id") == sari {
+			t.Errorf("a change in Acme published Sari's Home, which shows Beta:\n%s", c.Text())
+		}
+	}
+	if home := publishedFor(t, f.slack, dina); !strings.Contains(home, "You asked <@"+sari+"> to take over Billing") {
+		t.Errorf("Dina's Home was not refreshed with the request:\n%s", home)
+	}
+	if got := ephemeralText(t, f.billing(sari, "status")); !strings.Contains(got, "*Beta*") {
+		t.Errorf("status after the transfer request = %q, want Beta still chosen", got)
+	}
 }

@@ -38,6 +38,13 @@ func (a *App) PublishHome(ctx context.Context, teamID, slackUserID string) error
 // publishHome publishes My Credit for organization orgID when the user is
 // a member of it, else the one they last chose, else their first.
 func (a *App) publishHome(ctx context.Context, teamID, slackUserID, orgID string) error {
+	return a.publishHomeOf(ctx, teamID, slackUserID, orgID, "")
+}
+
+// publishHomeOf is publishHome; with changed set, only when the Home it
+// would show is of that organization (a refresh after a change there must
+// not switch the organization a member of several chose).
+func (a *App) publishHomeOf(ctx context.Context, teamID, slackUserID, orgID, changed string) error {
 	ms, err := a.memberships(ctx, teamID, slackUserID)
 	if err != nil {
 		return err
@@ -55,6 +62,9 @@ func (a *App) publishHome(ctx context.Context, teamID, slackUserID, orgID string
 		if x.Org.ID == orgID {
 			m = x
 		}
+	}
+	if changed != "" && m.Org.ID != changed {
+		return nil
 	}
 	blocks, hasChart, err := a.homeBlocks(ctx, ms, m)
 	if err != nil {

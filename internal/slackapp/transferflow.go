@@ -416,13 +416,14 @@ func (a *App) withMessages(ctx context.Context, t domain.Transfer) domain.Transf
 	return t
 }
 
-// refreshHomes publishes the Home tabs of members whose My Credit changed.
+// refreshHomes publishes the Home tabs of members whose My Credit of org
+// changed, where it is the organization they chose to see.
 func (a *App) refreshHomes(ctx context.Context, org domain.Org, ms ...domain.Member) {
 	for _, m := range ms {
 		if m.SlackUserID == "" {
 			continue
 		}
-		if err := a.publishHome(ctx, org.SlackTeamID, m.SlackUserID, org.ID); err != nil {
+		if err := a.publishHomeOf(ctx, org.SlackTeamID, m.SlackUserID, "", org.ID); err != nil {
 			a.log.ErrorContext(ctx, "slack: refresh a Home tab", "org", org.ID, "user", m.SlackUserID, "err", err)
 		}
 	}
