@@ -223,6 +223,9 @@ func (w *Workspaces) load(ctx context.Context, teamID string, gen uint64) (*slac
 		token, err := w.sealer.Open(ctx, in.SealedBotToken, binding(teamID))
 		if errors.Is(err, envelope.ErrCannotOpen) {
 			w.log.ErrorContext(ctx, "slack: the stored bot token cannot be opened (sealed for another workspace, with another key, or altered); install the app again there", "team", teamID, "err", err)
+			// Remembered as not installed for a while, so that every call
+			// does not read and try to open it again.
+			w.put(teamID, entry{}, NotInstalledTTL, gen)
 			return w.noToken(), fmt.Errorf("%w: its stored bot token cannot be opened", slackapp.ErrNotInstalled)
 		}
 		if err != nil {

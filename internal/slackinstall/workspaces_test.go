@@ -279,6 +279,21 @@ func TestSealedTokenCannotMove(t *testing.T) {
 	if !strings.Contains(f.logs.String(), "cannot be opened") {
 		t.Errorf("not logged:\n%s", f.logs.String())
 	}
+	// Remembered as not installed for a while: the next calls neither read
+	// nor try to open it again.
+	if _, err := f.tokenOf("T0EVIL"); !errors.Is(err, slackapp.ErrNotInstalled) {
+		t.Errorf("again: %v", err)
+	}
+	if n := strings.Count(f.logs.String(), "stored bot token cannot be opened"); n != 1 {
+		t.Errorf("tried to open it %d times within a minute, want 1", n)
+	}
+	f.clock.Advance(slackinstall.NotInstalledTTL + time.Second)
+	if _, err := f.tokenOf("T0EVIL"); !errors.Is(err, slackapp.ErrNotInstalled) {
+		t.Errorf("later: %v", err)
+	}
+	if n := strings.Count(f.logs.String(), "stored bot token cannot be opened"); n != 2 {
+		t.Errorf("tried to open it %d times after the minute, want 2", n)
+	}
 }
 
 // TestKeyServiceDown: when the token cannot be opened for now (KMS down),
