@@ -96,10 +96,15 @@ const (
 
 // FromEnv is the key service a function was given: the KMS key named by
 // SLACK_KMS_KEY_ARN, or, for local invokes, the local key in
-// SLACK_LOCAL_KEY.
+// SLACK_LOCAL_KEY. Inside Lambda (AWS_LAMBDA_FUNCTION_NAME set) only the
+// KMS key is taken: a deployment missing its key must fail, not seal
+// workspaces' tokens under a key kept in its environment.
 func FromEnv(ctx context.Context, getenv func(string) string) (envelope.KeyService, error) {
 	if arn := getenv(EnvKeyARN); arn != "" {
 		return Open(ctx, arn)
+	}
+	if fn := getenv("AWS_LAMBDA_FUNCTION_NAME"); fn != "" {
+		return nil, fmt.Errorf("no key for the Slack bot tokens: function %s has no %s (the stack sets it to its KMS key)", fn, EnvKeyARN)
 	}
 	if k := getenv(EnvLocalKey); k != "" {
 		return envelope.ParseLocalKey(k)

@@ -147,6 +147,9 @@ func TestFromEnv(t *testing.T) {
 	if _, err := kmskeys.FromEnv(ctx, env(map[string]string{kmskeys.EnvLocalKey: "short"})); err == nil {
 		t.Error("FromEnv accepted a bad local key")
 	}
+	if _, err := kmskeys.FromEnv(ctx, env(map[string]string{kmskeys.EnvLocalKey: envelope.GenerateLocalKey(), "AWS_LAMBDA_FUNCTION_NAME": "OrgCredit-slack"})); err == nil || !strings.Contains(err.Error(), kmskeys.EnvKeyARN) {
+		t.Errorf("FromEnv inside Lambda with only a local key = %v, want an error naming %s", err, kmskeys.EnvKeyARN)
+	}
 	keys, err = kmskeys.FromEnv(ctx, env(map[string]string{kmskeys.EnvKeyARN: keyA, kmskeys.EnvLocalKey: envelope.GenerateLocalKey()}))
 	if _, ok := keys.(*kmskeys.Keys); err != nil || !ok {
 		t.Errorf("FromEnv with a KMS key = %T, %v; want KMS, which wins", keys, err)
