@@ -55,6 +55,7 @@ func TestLocalInstall(t *testing.T) {
 	}
 
 	resp, _ := get(srv.URL + slackapp.PathInstall)
+	installCookies := resp.Cookies()
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if resp.StatusCode != http.StatusFound || err != nil || loc.Host != "slack.com" {
 		t.Fatalf("GET /slack/install = %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
@@ -89,9 +90,27 @@ func TestLocalInstall(t *testing.T) {
 		t.Errorf("the sealed token opens as %q, %v", tok, err)
 	}
 
-	// The same redirect again (a reload, or a replay) is refused.
+	// The same redirect again (a reload, or a replay) is refused: as the
+	// browser now sends it, without the cleared cookie, and even with the
+	// cookie it had, by the state's single use.
 	if resp, body := get(back); resp.StatusCode != http.StatusBadRequest || strings.Contains(body, "is installed") {
 		t.Errorf("the redirect again = %d:\n%s", resp.StatusCode, body)
+	}
+	replay, _ := http.NewRequest(http.MethodGet, back, nil)
+	for _, c := range installCookies {
+		replay.AddCookie(c)
+	}
+	if len(installCookies) == 0 {
+		t.Fatal("the install set no cookie")
+	}
+	if resp, err := noRedirects.Do(replay); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "already used") {
+			t.Errorf("the redirect replayed with the browser's cookie = %d:\n%s", resp.StatusCode, b)
+		}
 	}
 	if n := len(fake.Calls("oauth.v2.access")); n != 1 {
 		t.Errorf("%d code exchanges, want 1", n)

@@ -111,9 +111,10 @@ func (c config) checkSlack() error {
 }
 
 // botTokenMissing tells that Socket Mode is on against Slack itself with
-// no bot token: requests arrive, but every Web API call is refused.
+// no bot token and no installs by OAuth (whose installations carry the
+// workspaces' tokens): requests arrive, but every Web API call is refused.
 func (c config) botTokenMissing() bool {
-	return c.SlackAppToken != "" && c.SlackBotToken == "" && c.SlackAPIURL == ""
+	return c.SlackAppToken != "" && c.SlackBotToken == "" && c.SlackAPIURL == "" && !c.oauth()
 }
 
 // socketMode is the Socket Mode connection of the local server; nil when

@@ -129,6 +129,9 @@ func TestBannerSocketMode(t *testing.T) {
 	if fake := banner(config{AdminToken: "a", SlackAppToken: "xapp-1-x", SlackAPIURL: "http://127.0.0.1:9/api/"}); strings.Contains(fake, "WARNING") {
 		t.Errorf("a fake Slack needs no bot token:\n%s", fake)
 	}
+	if oauth := banner(config{AdminToken: "a", SlackAppToken: "xapp-1-x", SlackClientID: "1.2", SlackClientSecret: "s"}); strings.Contains(oauth, "WARNING") {
+		t.Errorf("installs by OAuth carry the bot tokens:\n%s", oauth)
+	}
 }
 
 // fakeSocketSlack answers apps.connections.open for appToken with its own
