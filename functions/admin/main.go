@@ -23,12 +23,14 @@ import (
 )
 
 func main() {
+	// JSON lines with the function's name and the request id, for this
+	// code's logs and the libraries' (apigw, metrics) alike.
+	slog.SetDefault(metrics.Logger(metrics.FunctionAdmin, os.Stderr))
 	store, err := dynamo.OpenFromEnv(context.Background(), os.Getenv)
 	if err != nil {
-		metrics.Logger(metrics.FunctionAdmin, os.Stderr).Error("cannot open the store", "err", err)
+		slog.Error("cannot open the store", "err", err)
 		os.Exit(1)
 	}
 	api := adminapi.New(store, adminapi.WithAdminToken(os.Getenv("ADMIN_TOKEN")))
-	slog.SetDefault(metrics.Logger(metrics.FunctionAdmin, os.Stderr))
 	lambda.Start(metrics.Wrap(metrics.FunctionAdmin, os.Stdout, api.Handle))
 }

@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -37,7 +38,10 @@ var _ notify.Slack = (*slackapp.App)(nil)
 
 func main() {
 	ctx := context.Background()
+	// JSON lines with the function's name and the request id, for this
+	// code's logs and the libraries' (apigw, metrics) alike.
 	log := metrics.Logger(metrics.FunctionNotifier, os.Stderr)
+	slog.SetDefault(log)
 	fail := func(msg string, args ...any) {
 		log.Error(msg, args...)
 		os.Exit(1)

@@ -19,6 +19,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -34,7 +35,10 @@ import (
 
 func main() {
 	ctx := context.Background()
+	// JSON lines with the function's name and the request id, for this
+	// code's logs and the libraries' (apigw, metrics) alike.
 	log := metrics.Logger(metrics.FunctionSlack, os.Stderr)
+	slog.SetDefault(log)
 	fail := func(msg string, args ...any) {
 		log.Error(msg, args...)
 		os.Exit(1)

@@ -20,14 +20,16 @@ import (
 )
 
 func main() {
+	// JSON lines with the function's name and the request id, for this
+	// code's logs and the libraries' (apigw, metrics) alike.
+	slog.SetDefault(metrics.Logger(metrics.FunctionUsage, os.Stderr))
 	store, err := dynamo.OpenFromEnv(context.Background(), os.Getenv)
 	if err != nil {
-		metrics.Logger(metrics.FunctionUsage, os.Stderr).Error("cannot open the store", "err", err)
+		slog.Error("cannot open the store", "err", err)
 		os.Exit(1)
 	}
 	// The API lives as long as the execution environment, so its token
 	// cache spares DynamoDB a token read on most requests.
 	api := agentapi.New(store)
-	slog.SetDefault(metrics.Logger(metrics.FunctionUsage, os.Stderr))
 	lambda.Start(metrics.Wrap(metrics.FunctionUsage, os.Stdout, api.Handle))
 }
