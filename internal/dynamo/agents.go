@@ -184,14 +184,10 @@ func (s *Store) AgentByToken(ctx context.Context, token string) (domain.Agent, e
 	if !ok {
 		return domain.Agent{}, domain.Refusef(domain.RuleNotFound, "unknown token")
 	}
-	a, err := s.freshAgent(ctx, tok.OrgID, tok.AgentID)
-	if err != nil {
-		return domain.Agent{}, err
-	}
 	if tok.Revoked {
 		return domain.Agent{}, domain.Refusef(domain.RuleAgentRevoked, "this agent's token was revoked")
 	}
-	return a, nil
+	return s.freshAgent(ctx, tok.OrgID, tok.AgentID)
 }
 
 // freshAgent reads an agent with the organization's current agents

@@ -36,6 +36,11 @@ func (s *Store) Audit(ctx context.Context, orgID string, limit int) ([]domain.Au
 	if _, err := s.GetOrg(ctx, orgID); err != nil {
 		return nil, err
 	}
+	return s.auditEntries(ctx, orgID, n)
+}
+
+// auditEntries reads the organization's newest n audit entries.
+func (s *Store) auditEntries(ctx context.Context, orgID string, n int) ([]domain.AuditEntry, error) {
 	in := queryInput("", expression.Key(PartitionKey).Equal(expression.Value(auditPK(orgID))), true)
 	in.ScanIndexForward = aws.Bool(false)
 	in.Limit = aws.Int32(int32(n))
@@ -61,12 +66,19 @@ func (s *Store) ReadAudit(ctx context.Context, orgID, actorID string, limit int)
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.GetMember(ctx, orgID, actorID)
+	n, err := domain.AuditLimit(limit)
 	if err != nil {
+		return nil, err
+	}
+	m, err := s.GetMember(ctx, orgID, actorID)
+	switch {
+	case domain.IsNotFound(err):
 		return nil, domain.CanReadAudit(org, domain.Member{})
+	case err != nil:
+		return nil, err
 	}
 	if err := domain.CanReadAudit(org, m); err != nil {
 		return nil, err
 	}
-	return s.Audit(ctx, orgID, limit)
+	return s.auditEntries(ctx, orgID, n)
 }

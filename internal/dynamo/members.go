@@ -117,32 +117,28 @@ func (s *Store) Memberships(ctx context.Context, slackTeamID, slackUserID string
 	}
 	members := map[string]domain.Member{}
 	orgs := map[string]domain.Org{}
-	for len(keys) > 0 {
-		n := min(len(keys), batchGetMax)
-		got, err := s.batchGet(ctx, keys[:n])
-		if err != nil {
-			return nil, err
-		}
-		keys = keys[n:]
-		for _, raw := range got {
-			switch itemType(raw) {
-			case typeMember:
-				it, err := unmarshal[memberItem](raw)
-				if err != nil {
-					return nil, unreadable("member", err)
-				}
-				// Of a user's member items in one organization, the
-				// active one with their Slack id is the membership.
-				if m := it.domain(); m.Active() && m.SlackUserID == slackUserID {
-					members[it.OrgID] = m
-				}
-			case typeOrg:
-				it, err := unmarshal[orgItem](raw)
-				if err != nil {
-					return nil, unreadable("organization", err)
-				}
-				orgs[it.ID] = it.domain()
+	got, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for _, raw := range got {
+		switch itemType(raw) {
+		case typeMember:
+			it, err := unmarshal[memberItem](raw)
+			if err != nil {
+				return nil, unreadable("member", err)
 			}
+			// Of a user's member items in one organization, the active
+			// one with their Slack id is the membership.
+			if m := it.domain(); m.Active() && m.SlackUserID == slackUserID {
+				members[it.OrgID] = m
+			}
+		case typeOrg:
+			it, err := unmarshal[orgItem](raw)
+			if err != nil {
+				return nil, unreadable("organization", err)
+			}
+			orgs[it.ID] = it.domain()
 		}
 	}
 	var out []domain.Membership
@@ -155,9 +151,6 @@ func (s *Store) Memberships(ctx context.Context, slackTeamID, slackUserID string
 	}
 	return out, nil
 }
-
-// batchGetMax is BatchGetItem's limit of keys per request.
-const batchGetMax = 100
 
 // SetRole edits a member's everyday role (domain.DecideRoleChange). actor
 // is nil for an operator. The last Owner is protected by a condition on the

@@ -95,10 +95,11 @@ func (s *Store) RequestTransfer(ctx context.Context, orgID, actorID, recipientID
 		if err != nil {
 			return nil, err
 		}
-		actor, err := s.GetMember(ctx, orgID, actorID)
+		act, err := s.actor(ctx, org, &domain.Member{ID: actorID})
 		if err != nil {
-			return nil, domain.Refusef(domain.RuleNotMember, "You are not a member of %s.", org.Name)
+			return nil, err
 		}
+		actor := *act
 		var recipient *domain.Member
 		if r, err := s.GetMember(ctx, orgID, recipientID); err == nil {
 			recipient = &r
