@@ -125,6 +125,9 @@ const maxBatchGetKeys = 100
 // per 100 keys (repeated only for keys DynamoDB left unprocessed). The
 // keys must be distinct.
 func (s *Store) batchGet(ctx context.Context, keys []key) ([]map[string]types.AttributeValue, error) {
+	if len(keys) == 0 {
+		return nil, nil // DynamoDB refuses a request for no keys
+	}
 	if len(keys) > maxBatchGetKeys {
 		first, err := s.batchGet(ctx, keys[:maxBatchGetKeys])
 		if err != nil {
