@@ -37,24 +37,24 @@ func (c *Chart) Alt() string {
 		fmt.Fprintf(&b, "no usage in %s.", theseDays(n))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s in total", credits(c.total))
+	fmt.Fprintf(&b, "%s in total", c.total.String())
 	peakDay := dayMonth(c.days[c.peakAt].Date)
 	if c.active == 1 {
 		fmt.Fprintf(&b, ", all of it on %s", peakDay)
 	} else {
-		fmt.Fprintf(&b, ", highest %s on %s", credits(c.peak), peakDay)
+		fmt.Fprintf(&b, ", highest %s on %s", c.peak.String(), peakDay)
 		if idle := n - c.active; idle > 0 {
 			fmt.Fprintf(&b, ", no usage on %d of %s", idle, theseDays(n))
 		}
 	}
 	if c.hasWeeks {
-		fmt.Fprintf(&b, "; last 7 days %s", credits(c.last7))
+		fmt.Fprintf(&b, "; last 7 days %s", c.last7.String())
 		if s := c.change(); s != "" {
 			b.WriteString(", " + s)
 		}
 	}
 	if n > 1 {
-		fmt.Fprintf(&b, "; today %s so far", credits(c.days[n-1].Micros))
+		fmt.Fprintf(&b, "; today %s so far", c.days[n-1].Micros.String())
 	}
 	b.WriteString(".")
 	return b.String()
@@ -86,9 +86,9 @@ func (c *Chart) Trend() string {
 	for _, d := range c.days {
 		b.WriteRune(sparks[sparkLevel(d.Micros, c.peak)])
 	}
-	fmt.Fprintf(&b, " %s in %s", credits(c.total), days(n))
+	fmt.Fprintf(&b, " %s in %s", c.total.String(), days(n))
 	if c.hasWeeks {
-		fmt.Fprintf(&b, "; last 7 days %s", credits(c.last7))
+		fmt.Fprintf(&b, "; last 7 days %s", c.last7.String())
 		if s := c.change(); s != "" {
 			b.WriteString(", " + s)
 		}
@@ -140,13 +140,6 @@ func (c *Chart) weekChange() (int, bool) {
 
 // credits is an amount as the app writes it, with its unit: "1 credit",
 // "1,234.56789 credits".
-func credits(m domain.Micros) string {
-	if m == domain.MicrosPerCredit {
-		return "1 credit"
-	}
-	return m.Credits() + " credits"
-}
-
 func days(n int) string {
 	if n == 1 {
 		return "1 day"

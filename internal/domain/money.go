@@ -65,8 +65,13 @@ func (m Micros) Credits() string {
 	return b.String()
 }
 
-// String formats m for logs and messages: "1,234.5 credits".
-func (m Micros) String() string { return m.Credits() + " credits" }
+// String formats m for logs and messages: "1,234.5 credits", "1 credit".
+func (m Micros) String() string {
+	if m == MicrosPerCredit {
+		return "1 credit"
+	}
+	return m.Credits() + " credits"
+}
 
 // ValidateAmount checks an amount of micro-credits named field against its
 // documented maximum. zero tells whether 0 is allowed (a cap or threshold)

@@ -26,7 +26,7 @@ func person(m domain.Member) md {
 func orgName(o domain.Org) md { return mrkdwn.Bold(o.Name) }
 
 // credits is an amount as people read it: "1,234.5 credits".
-func credits(m domain.Micros) md { return mrkdwn.F("%s credits", m.Credits()) }
+func credits(m domain.Micros) md { return mrkdwn.F("%s", m.String()) }
 
 // month names a budget period ("2026-11") as "November 2026".
 func month(period string) string {
