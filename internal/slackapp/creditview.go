@@ -197,10 +197,7 @@ func (a *App) creditActions(org domain.Org, inHome bool) []slack.BlockElement {
 }
 
 // topUpHint says how to add credit when the organization has no top-up
-// link set.
+// link set (with one, the surfaces show its button instead).
 func topUpHint(org domain.Org) md {
-	if org.TopUpURL != "" {
-		return mrkdwn.F("Add credit with %s.", mrkdwn.Link(org.TopUpURL, "your organization's top-up page"))
-	}
 	return mrkdwn.F("To add credit, ask whoever runs orgcredit for %s.", mrkdwn.Escape(org.Name))
 }

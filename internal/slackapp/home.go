@@ -236,7 +236,7 @@ func (a *App) requestOnHome(m domain.Membership, p domain.Transfer, n names) []s
 // usageChart is the image of the last 30 days' usage and the line that
 // says the same in words (the fallback when there is no image). The image
 // is uploaded to the workspace by the bot, private (no channel), and drawn
-// again only when the numbers changed.
+// again only when the numbers changed and at most every chartRedrawAfter.
 func (a *App) usageChart(ctx context.Context, org domain.Org, recent []domain.DayUsage) (slack.Block, md) {
 	days := make([]chart.Day, 0, len(recent))
 	for _, d := range recent {

@@ -117,12 +117,6 @@ func (c Call) Text() string {
 	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(b.String())
 }
 
-// HasButtons reports whether the call's blocks hold any button.
-func (c Call) HasButtons() bool {
-	return strings.Contains(c.Form.Get("blocks"), `"type":"button"`) ||
-		strings.Contains(string(c.JSON["view"]), `"type":"button"`)
-}
-
 // HasTransferButtons reports whether the call's blocks hold a live button
 // of a Billing transfer (Accept, Decline, Cancel request).
 func (c Call) HasTransferButtons() bool {

@@ -81,8 +81,6 @@ func Join(sep Format, parts ...Text) Text {
 	return Text{strings.Join(ss, string(sep))}
 }
 
-// Lines joins parts with line breaks, leaving out empty ones.
-func Lines(parts ...Text) Text { return Join("\n", parts...) }
 
 var slackID = regexp.MustCompile(`^[UW][A-Z0-9]{1,31}$`)
 

@@ -50,8 +50,8 @@ func TestTextComposes(t *testing.T) {
 	if want := "*R&amp;D* spent 42 credits for <@U0DINA>"; got.String() != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got := Lines(Escape("a"), Text{}, Escape("b")).String(); got != "a\nb" {
-		t.Errorf("Lines = %q", got)
+	if got := Join("\n", Escape("a"), Text{}, Escape("b")).String(); got != "a\nb" {
+		t.Errorf("Join leaving out the empty part = %q", got)
 	}
 }
 
