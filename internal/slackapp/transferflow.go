@@ -159,12 +159,8 @@ type failed struct{ text md }
 func (f failed) Error() string { return f.text.String() }
 
 // fieldText is t for a dialog's field error, which Slack shows as plain
-// text: markup the app means reads poorly there, so names stand as typed.
-func fieldText(t md) string {
-	s := t.String()
-	r := strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "*", "", "`", "")
-	return r.Replace(s)
-}
+// text: without the app's markup, names as typed.
+func fieldText(t md) string { return t.Plain() }
 
 // sendRequest sends the recipient their request and the initiator a
 // confirmation, and stores both so that every outcome can rewrite them.

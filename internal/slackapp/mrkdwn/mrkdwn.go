@@ -19,11 +19,18 @@ import (
 	"unicode/utf8"
 )
 
-// Text is mrkdwn that is safe to send.
-type Text struct{ s string }
+// Text is mrkdwn that is safe to send. It carries its plain rendering too,
+// for the places Slack shows text as typed (a dialog's field error): there
+// the app's markup would show as asterisks, and a person's text is kept
+// exactly as they typed it.
+type Text struct{ s, plain string }
 
 // String is the mrkdwn source.
 func (t Text) String() string { return t.s }
+
+// Plain is t as plain text: values as typed, the app's own markup (bold,
+// code) left out, a date as its UTC fallback, a link as its label.
+func (t Text) Plain() string { return t.plain }
 
 // Empty reports whether t has no text.
 func (t Text) Empty() bool { return t.s == "" }
@@ -36,7 +43,10 @@ type Format string
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // Escape makes s safe as mrkdwn: it shows as typed.
-func Escape(s string) Text { return Text{escaper.Replace(s)} }
+func Escape(s string) Text { return Text{escaper.Replace(s), s} }
+
+// markup is the app's own mrkdwn in a format, left out of the plain text.
+var markup = strings.NewReplacer("*", "", "`", "")
 
 // F formats values into format. A Text value goes in as it is, a number as
 // a number; every other value (a name, an error, a Stringer) is formatted
@@ -45,19 +55,21 @@ func Escape(s string) Text { return Text{escaper.Replace(s)} }
 // means (*bold*, `code`, line breaks).
 func F(format Format, args ...any) Text {
 	safe := make([]any, len(args))
+	plain := make([]any, len(args))
 	for i, a := range args {
 		switch v := a.(type) {
 		case Text:
-			safe[i] = v.s
+			safe[i], plain[i] = v.s, v.plain
 		case string:
-			safe[i] = escaper.Replace(v)
+			safe[i], plain[i] = escaper.Replace(v), v
 		case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, bool:
-			safe[i] = v // no markup in a number: keep it for %d, %x, %.1f
+			safe[i], plain[i] = v, v // no markup in a number: keep it for %d, %x, %.1f
 		default:
-			safe[i] = escaper.Replace(fmt.Sprint(v))
+			s := fmt.Sprint(v)
+			safe[i], plain[i] = escaper.Replace(s), s
 		}
 	}
-	return Text{fmt.Sprintf(string(format), safe...)}
+	return Text{fmt.Sprintf(string(format), safe...), fmt.Sprintf(markup.Replace(string(format)), plain...)}
 }
 
 // Bold is *v*. A person's text may hold '*' and end the bold early; that
@@ -67,18 +79,19 @@ func Bold(v any) Text { return F("*%s*", v) }
 // Code is `v`, for ids and commands.
 func Code(v any) Text {
 	t := F("%s", v)
-	return Text{"`" + strings.ReplaceAll(t.s, "`", "'") + "`"}
+	return Text{"`" + strings.ReplaceAll(t.s, "`", "'") + "`", t.plain}
 }
 
 // Join joins parts with sep (written in code).
 func Join(sep Format, parts ...Text) Text {
 	ss := make([]string, 0, len(parts))
+	ps := make([]string, 0, len(parts))
 	for _, p := range parts {
 		if !p.Empty() {
-			ss = append(ss, p.s)
+			ss, ps = append(ss, p.s), append(ps, p.plain)
 		}
 	}
-	return Text{strings.Join(ss, string(sep))}
+	return Text{strings.Join(ss, string(sep)), strings.Join(ps, markup.Replace(string(sep)))}
 }
 
 
@@ -91,7 +104,7 @@ func Mention(slackUserID string) Text {
 	if !slackID.MatchString(slackUserID) {
 		return Escape(slackUserID)
 	}
-	return Text{"<@" + slackUserID + ">"}
+	return Text{"<@" + slackUserID + ">", "<@" + slackUserID + ">"}
 }
 
 // Date shows t in each reader's own time zone with Slack's date
@@ -100,7 +113,7 @@ func Mention(slackUserID string) Text {
 // format) is t in UTC.
 func Date(t time.Time, token Format) Text {
 	fallback := t.UTC().Format("Jan 2, 2006 at 15:04 UTC")
-	return Text{"<!date^" + strconv.FormatInt(t.Unix(), 10) + "^" + string(token) + "|" + escaper.Replace(fallback) + ">"}
+	return Text{"<!date^" + strconv.FormatInt(t.Unix(), 10) + "^" + string(token) + "|" + escaper.Replace(fallback) + ">", fallback}
 }
 
 // When is a moment as people read it: "Nov 30, 2026 at 2:05 PM" (or
@@ -119,7 +132,7 @@ func Link(rawURL string, label any) Text {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "slack") || strings.ContainsAny(rawURL, "<>| \t\r\n") {
 		return l
 	}
-	return Text{"<" + rawURL + "|" + strings.ReplaceAll(l.s, "|", "¦") + ">"}
+	return Text{"<" + rawURL + "|" + strings.ReplaceAll(l.s, "|", "¦") + ">", l.plain}
 }
 
 // Truncate keeps t within n characters (as Slack counts them), ending a
@@ -133,6 +146,10 @@ func Truncate(t Text, n int) Text {
 	if n < 1 {
 		return Text{}
 	}
+	plain := t.plain
+	if p := []rune(plain); len(p) > n-1 {
+		plain = string(p[:max(n-1, 0)]) + "…"
+	}
 	cut := n - 1
 	// Step back out of an unfinished entity or markup.
 	for i := cut - 1; i >= 0 && i >= cut-64; i-- {
@@ -144,7 +161,7 @@ func Truncate(t Text, n int) Text {
 			break
 		}
 	}
-	return Text{string(r[:cut]) + "…"}
+	return Text{string(r[:cut]) + "…", plain}
 }
 
 // Len is t's length in characters, as Slack counts them.

@@ -100,3 +100,26 @@ func TestTruncateKeepsMarkupWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestPlain: the plain rendering keeps what a person typed exactly (stars
+// and angle brackets included) and leaves out only the app's markup.
+func TestPlain(t *testing.T) {
+	tests := []struct {
+		name string
+		text Text
+		want string
+	}{
+		{"escaped value", Escape("R*D <&> `x`"), "R*D <&> `x`"},
+		{"bold name", F("%s is no longer an active member of %s.", Bold("R*D"), Code("acme")), "R*D is no longer an active member of acme."},
+		{"number", F("*%d* credits", 42), "42 credits"},
+		{"link", Link("https://example.com/top-up", "the *top-up* page"), "the *top-up* page"},
+		{"join", Join(" · ", Bold("a"), Text{}, Escape("b*")), "a · b*"},
+		{"date", Day(time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC)), "Nov 30, 2026 at 14:05 UTC"},
+		{"truncated", Truncate(Escape("abcdefgh"), 5), "abcd…"},
+	}
+	for _, tt := range tests {
+		if got := tt.text.Plain(); got != tt.want {
+			t.Errorf("%s: Plain = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
