@@ -94,7 +94,6 @@ func Join(sep Format, parts ...Text) Text {
 	return Text{strings.Join(ss, string(sep)), strings.Join(ps, markup.Replace(string(sep)))}
 }
 
-
 var slackID = regexp.MustCompile(`^[UW][A-Z0-9]{1,31}$`)
 
 // Mention shows a Slack user as a person (<@U123>), without pinging them
