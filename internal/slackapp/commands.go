@@ -355,6 +355,7 @@ func (a *App) cmdGroup(ctx context.Context, c cmdCtx, m domain.Membership) respo
 		if !created {
 			return a.say(ctx, mrkdwn.F("Budget group *%s* (%s) already exists in %s with a monthly cap of %s; nothing changed.", g.Name, mrkdwn.Code(g.ID), orgName(m.Org), credits(g.Cap)))
 		}
+		a.refreshHolder(ctx, m.Org)
 		return a.say(ctx, mrkdwn.F("Created budget group *%s* (%s) in %s with a monthly cap of %s.", g.Name, mrkdwn.Code(g.ID), orgName(m.Org), credits(g.Cap)))
 	case "cap":
 		capM, err := domain.ParseCredits(c.args[2])
@@ -365,6 +366,7 @@ func (a *App) cmdGroup(ctx context.Context, c cmdCtx, m domain.Membership) respo
 		if err != nil {
 			return a.say(ctx, a.groupFailure(ctx, "set group cap", err))
 		}
+		a.refreshHolder(ctx, m.Org)
 		return a.say(ctx, mrkdwn.F("Budget group *%s* of %s now has a monthly cap of %s. It takes effect at once.", g.Name, orgName(m.Org), credits(g.Cap)))
 	case "assign":
 		group := c.args[2]
@@ -381,6 +383,17 @@ func (a *App) cmdGroup(ctx context.Context, c cmdCtx, m domain.Membership) respo
 		return a.say(ctx, mrkdwn.F("Agent *%s* of %s is now in budget group %s; its next usage counts there.", ag.Name, orgName(m.Org), mrkdwn.Code(ag.BudgetGroupID)))
 	}
 	return a.say(ctx, usage)
+}
+
+// refreshHolder publishes the Billing holder's Home again after a change
+// it shows (the budget groups).
+func (a *App) refreshHolder(ctx context.Context, org domain.Org) {
+	holder, err := a.store.GetMember(ctx, org.ID, org.BillingHolderID)
+	if err != nil {
+		a.log.ErrorContext(ctx, "slack: read the Billing holder to refresh their Home", "org", org.ID, "err", err)
+		return
+	}
+	a.refreshHomes(ctx, org, holder)
 }
 
 // groupFailure words a refused group command; a group or agent that does
@@ -435,6 +448,9 @@ func (a *App) cmdRole(ctx context.Context, c cmdCtx, m domain.Membership) respon
 	if err != nil {
 		return a.say(ctx, a.failure(ctx, "set role", err))
 	}
+	// Their Home says what their role lets them do (an Owner holding
+	// Billing gets its Transfer button).
+	a.refreshHomes(ctx, m.Org, updated)
 	return a.say(ctx, mrkdwn.F("%s is now %s in %s.", person(updated), roleName(updated.Role), orgName(m.Org)))
 }
 
@@ -467,6 +483,10 @@ func (a *App) cmdLeave(ctx context.Context, c cmdCtx, m domain.Membership) respo
 func (a *App) leave(ctx context.Context, m domain.Membership) md {
 	if err := a.store.Leave(ctx, m.Org.ID, m.Member.ID); err != nil {
 		return a.failure(ctx, "leave", err)
+	}
+	// Their Home no longer shows this organization.
+	if err := a.publishHome(ctx, m.Org.SlackTeamID, m.Member.SlackUserID, ""); err != nil {
+		a.log.ErrorContext(ctx, "slack: refresh the Home of a member who left", "org", m.Org.ID, "err", err)
 	}
 	// Leaving closes a transfer pending to or from the member, also one
 	// past its expiry that nothing has swept yet (so read the lock, not

@@ -685,3 +685,26 @@ func TestScenarioSweepRacesClick(t *testing.T) {
 	}
 	assertRewritten(t, f.slack, tr.RecipientMessage, tr.InitiatorMessage, "expired")
 }
+
+// TestHomesRefreshedByCommands: a command that changes what someone's My
+// Credit shows publishes it again: the holder's after a group change, the
+// member's after their role changed, a leaver's after they left.
+func TestHomesRefreshedByCommands(t *testing.T) {
+	f := newFixture(t)
+	steps := []struct {
+		who, command, home string
+		want               []string
+	}{
+		{omar, "group create research 10 Research", dina, []string{"*Research*", "0 of 10 credits"}},
+		{omar, "group cap research 12", dina, []string{"0 of 12 credits"}},
+		{dina, "role <@" + sari + "> admin", sari, []string{"<@" + dina + ">"}},
+		{ravi, "leave confirm", ravi, []string{"not a member of any organization"}},
+	}
+	for _, s := range steps {
+		f.slack.Reset()
+		if r := f.billing(s.who, s.command); r.StatusCode != 200 {
+			t.Fatalf("/billing %s: %d %s", s.command, r.StatusCode, r.Body)
+		}
+		wantContains(t, "the Home after /billing "+s.command, publishedFor(t, f.slack, s.home), s.want...)
+	}
+}
