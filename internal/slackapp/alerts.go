@@ -22,14 +22,11 @@ func (a *App) SendAlert(ctx context.Context, org domain.Org, holder domain.Membe
 func (a *App) alertMessage(ctx context.Context, org domain.Org, al domain.Alert, group *domain.BudgetGroup) message {
 	f := creditFacts{org: org, pool: domain.Pool{OrgID: org.ID, Balance: al.Balance, Threshold: al.Threshold}, period: domain.Period(a.now())}
 	if al.Kind != domain.AlertGroupSpend {
-		read, err := a.readCredit(ctx, org)
-		if err != nil {
+		// Today's usage and the pace at which the alert's balance lasts.
+		if err := a.readUsage(ctx, &f); err != nil {
 			// The alert still goes out, with the figures it carries.
-			a.log.ErrorContext(ctx, "slack: read credit for an alert", "org", org.ID, "err", err)
-		} else {
-			f = read
+			a.log.ErrorContext(ctx, "slack: read usage for an alert", "org", org.ID, "err", err)
 		}
-		f.pool.Balance, f.pool.Threshold = al.Balance, al.Threshold
 	}
 	return a.renderAlert(org, al, group, f)
 }

@@ -47,9 +47,22 @@ func (a *App) readCredit(ctx context.Context, org domain.Org) (creditFacts, erro
 	if f.pool, err = a.store.GetPool(ctx, org.ID); err != nil {
 		return f, err
 	}
-	days, err := a.store.DailyUsage(ctx, org.ID, historyDays)
-	if err != nil {
+	if err := a.readUsage(ctx, &f); err != nil {
 		return f, err
+	}
+	if f.groups, err = a.store.GroupStatuses(ctx, org.ID, f.period); err != nil {
+		return f, err
+	}
+	sortGroups(f.groups)
+	return f, nil
+}
+
+// readUsage fills in f's usage figures from the daily totals, and the
+// pace at which f.pool.Balance lasts.
+func (a *App) readUsage(ctx context.Context, f *creditFacts) error {
+	days, err := a.store.DailyUsage(ctx, f.org.ID, historyDays)
+	if err != nil {
+		return err
 	}
 	last := domain.PreviousPeriod(f.period)
 	for _, d := range days {
@@ -65,11 +78,7 @@ func (a *App) readCredit(ctx context.Context, org domain.Org) (creditFacts, erro
 	}
 	f.recent = days[max(0, len(days)-chartDays):]
 	f.daysLeft, f.paceKnown = domain.DaysLeft(f.pool.Balance, days[max(0, len(days)-paceDays):])
-	if f.groups, err = a.store.GroupStatuses(ctx, org.ID, f.period); err != nil {
-		return f, err
-	}
-	sortGroups(f.groups)
-	return f, nil
+	return nil
 }
 
 // stateLine is the pool's state in words, first thing the holder reads.

@@ -76,9 +76,9 @@ func (a *App) chooseRecipient(ctx context.Context, ic slack.InteractionCallback,
 		return
 	}
 	var chosen *domain.Member
-	if act.SelectedOption.Value != "" {
-		if r, err := a.store.GetMember(ctx, m.Org.ID, act.SelectedOption.Value); err == nil && domain.Eligible(m.Org, m.Member, r) {
-			chosen = &r
+	for i, r := range recipients { // eligible, as read just now
+		if r.ID == act.SelectedOption.Value {
+			chosen = &recipients[i]
 		}
 	}
 	if err := a.updateView(ctx, teamOf(ic), ic.View.ID, ic.View.Hash, transferDialog(m.Org, recipients, chosen, a.transferTTL)); err != nil {
