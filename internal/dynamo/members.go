@@ -79,6 +79,32 @@ func (s *Store) GetMember(ctx context.Context, orgID, memberID string) (domain.M
 	return getDomain[memberItem](ctx, s, orgPK(orgID), memberSK(memberID), "member", memberID)
 }
 
+// Members reads the members of an organization with the given ids, those
+// that exist, in one batch read (any order).
+func (s *Store) Members(ctx context.Context, orgID string, ids []string) ([]domain.Member, error) {
+	seen := map[string]bool{}
+	var keys []key
+	for _, id := range ids {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			keys = append(keys, itemKey(orgPK(orgID), memberSK(id)))
+		}
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Member, 0, len(items))
+	for _, raw := range items {
+		it, err := unmarshal[memberItem](raw)
+		if err != nil {
+			return nil, unreadable("member", err)
+		}
+		out = append(out, it.domain())
+	}
+	return out, nil
+}
+
 // ListMembers reads every member of an organization, including those who
 // left.
 func (s *Store) ListMembers(ctx context.Context, orgID string) ([]domain.Member, error) {

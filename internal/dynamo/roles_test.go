@@ -400,3 +400,27 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+// TestMembersByID: Members reads just the members named, once each,
+// leaving out ids nobody has; no ids reads nothing.
+func TestMembersByID(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
+		ctx := context.Background()
+		w := newWorld(t, b)
+		ms, err := w.s.Members(ctx, w.org, []string{"sari", "dina", "", "sari", "nobody"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range ms {
+			ids = append(ids, m.ID)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, []string{"dina", "sari"}) {
+			t.Errorf("Members = %v, want dina and sari", ids)
+		}
+		if ms, err := w.s.Members(ctx, w.org, nil); err != nil || len(ms) != 0 {
+			t.Errorf("Members of no ids = %v, %v", ms, err)
+		}
+	})
+}

@@ -50,6 +50,7 @@ type Store interface {
 	GetPool(ctx context.Context, orgID string) (domain.Pool, error)
 	GetMember(ctx context.Context, orgID, memberID string) (domain.Member, error)
 	ListMembers(ctx context.Context, orgID string) ([]domain.Member, error)
+	Members(ctx context.Context, orgID string, ids []string) ([]domain.Member, error)
 
 	EligibleRecipients(ctx context.Context, orgID, actorID string) ([]domain.Member, error)
 	RequestTransfer(ctx context.Context, orgID, actorID, recipientID string) (domain.Transfer, *domain.Transfer, error)

@@ -200,13 +200,13 @@ func (a *App) cmdCancel(ctx context.Context, c cmdCtx, m domain.Membership) resp
 }
 
 func (a *App) cmdStatus(ctx context.Context, c cmdCtx, m domain.Membership) response {
-	n, err := a.names(ctx, m.Org.ID)
-	if err != nil {
-		return a.say(ctx, a.failure(ctx, "list members", err))
-	}
 	pending, err := a.store.PendingTransfer(ctx, m.Org.ID)
 	if err != nil {
 		return a.say(ctx, a.failure(ctx, "pending transfer", err))
+	}
+	n, err := a.names(ctx, m.Org.ID, billingPeople(m.Org, pending)...)
+	if err != nil {
+		return a.say(ctx, a.failure(ctx, "list members", err))
 	}
 	holder := n[m.Org.BillingHolderID]
 	held := mrkdwn.F("Billing of %s is held by %s.", orgName(m.Org), n.person(m.Org.BillingHolderID))

@@ -122,10 +122,10 @@ type homeData struct {
 // organizations, for the selector.
 func (a *App) homeBlocks(ctx context.Context, ms []domain.Membership, m domain.Membership) (blocks []slack.Block, hasChart bool, err error) {
 	d := homeData{ms: ms, m: m, now: a.now()}
-	if d.names, err = a.names(ctx, m.Org.ID); err != nil {
+	if d.pending, err = a.store.PendingTransfer(ctx, m.Org.ID); err != nil {
 		return nil, false, err
 	}
-	if d.pending, err = a.store.PendingTransfer(ctx, m.Org.ID); err != nil {
+	if d.names, err = a.names(ctx, m.Org.ID, billingPeople(m.Org, d.pending)...); err != nil {
 		return nil, false, err
 	}
 	if domain.CanViewCredit(m.Org, m.Member) == nil {

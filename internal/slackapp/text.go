@@ -49,8 +49,19 @@ func roleName(r domain.Role) string {
 // names knows an organization's members by id.
 type names map[string]domain.Member
 
-func (a *App) names(ctx context.Context, orgID string) (names, error) {
-	ms, err := a.store.ListMembers(ctx, orgID)
+// names reads the members with ids, or with none given every member (an
+// audit trail names many): a Home names a few people, and must not read
+// the whole of a large organization to do it.
+func (a *App) names(ctx context.Context, orgID string, ids ...string) (names, error) {
+	var (
+		ms  []domain.Member
+		err error
+	)
+	if len(ids) == 0 {
+		ms, err = a.store.ListMembers(ctx, orgID)
+	} else {
+		ms, err = a.store.Members(ctx, orgID, ids)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +70,16 @@ func (a *App) names(ctx context.Context, orgID string) (names, error) {
 		n[m.ID] = m
 	}
 	return n, nil
+}
+
+// billingPeople are the members a Billing surface names: the holder and
+// the parties of the pending transfer.
+func billingPeople(org domain.Org, pending *domain.Transfer) []string {
+	ids := []string{org.BillingHolderID}
+	if pending != nil {
+		ids = append(ids, pending.InitiatorID, pending.RecipientID)
+	}
+	return ids
 }
 
 // person names member id (a mention), or shows the id when unknown.

@@ -40,7 +40,7 @@ func (a *App) openTransferDialog(ctx context.Context, teamID, trigger string, m 
 		return a.failure(ctx, "pending transfer", err), false
 	}
 	if pending != nil {
-		n, err := a.names(ctx, m.Org.ID)
+		n, err := a.names(ctx, m.Org.ID, pending.RecipientID)
 		if err != nil {
 			return a.failure(ctx, "list members", err), false
 		}
@@ -300,7 +300,7 @@ func (a *App) cancelPending(ctx context.Context, m domain.Membership) md {
 		return a.failure(ctx, "cancel transfer", err)
 	}
 	a.announceOnce(ctx, m.Org, t)
-	n, err := a.names(ctx, m.Org.ID)
+	n, err := a.names(ctx, m.Org.ID, t.RecipientID)
 	if err != nil {
 		return mrkdwn.F("You cancelled the transfer. You still hold Billing of %s.", orgName(m.Org))
 	}
