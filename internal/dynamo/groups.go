@@ -104,15 +104,22 @@ func (s *Store) GroupStatuses(ctx context.Context, orgID, period string) ([]doma
 	if err != nil {
 		return nil, err
 	}
-	spends, err := queryPrefix[spendItem](ctx, s, orgPK(orgID), spendsPrefix)
+	// The period's spend of each group, not every period's ever kept.
+	keys := make([]key, len(groups))
+	for i, g := range groups {
+		keys[i] = itemKey(orgPK(orgID), spendSK(g.ID, period))
+	}
+	items, err := s.batchGet(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
 	byGroup := map[string]spendItem{}
-	for _, sp := range spends {
-		if sp.Period == period {
-			byGroup[sp.GroupID] = sp
+	for _, raw := range items {
+		sp, err := unmarshal[spendItem](raw)
+		if err != nil {
+			return nil, unreadable("group spend", err)
 		}
+		byGroup[sp.GroupID] = sp
 	}
 	out := make([]domain.GroupStatus, len(groups))
 	for i, g := range groups {

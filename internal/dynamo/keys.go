@@ -94,7 +94,6 @@ var (
 	membersPrefix   = prefix("MEMBER")
 	groupsPrefix    = prefix("GROUP")
 	agentsPrefix    = prefix("AGENT")
-	spendsPrefix    = prefix("SPEND")
 	transfersPrefix = prefix("TRANSFER")
 )
 
