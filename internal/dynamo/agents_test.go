@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"testing"
 
 	"github.com/orgcredit/orgcredit/internal/domain"
@@ -80,6 +81,37 @@ func TestAgentChangesTakeEffectAtTheNextDebit(t *testing.T) {
 		}
 		if bal.Group == nil || bal.Group.Group.ID != "support" {
 			t.Fatalf("balance after a move: %+v", bal)
+		}
+	})
+}
+
+// TestDebitRequests: a warm debit (token and cap cached) is one
+// TransactWriteItems and one read, in a group or not: checking the agent's
+// version adds a condition, not a request.
+func TestDebitRequests(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b dynamotest.Backend) {
+		ctx := context.Background()
+		w := newWorld(t, b)
+		rc := &recorder{}
+		s := recorded(w, b, rc)
+		for _, name := range []string{"research-bot", "free-bot"} {
+			agent, err := s.AgentByToken(ctx, w.tokens[name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Debit(ctx, agent, domain.UsageEvent{ID: name + "-warm", Amount: 1}); err != nil { // caches the cap
+				t.Fatal(err)
+			}
+			rc.reset()
+			if _, err := s.Debit(ctx, agent, domain.UsageEvent{ID: name + "-1", Amount: 1}); err != nil {
+				t.Fatal(err)
+			}
+			rc.mu.Lock()
+			ops := maps.Clone(rc.ops)
+			rc.mu.Unlock()
+			if len(ops) != 2 || ops["TransactWriteItems"] != 1 || ops["BatchGetItem"] != 1 {
+				t.Errorf("%s: a warm debit sent %v, want 1 TransactWriteItems and 1 BatchGetItem", name, ops)
+			}
 		}
 	})
 }
