@@ -153,7 +153,7 @@ func run() error {
 	if !cfg.slackReachable() && cfg.standIn == nil {
 		notifySlack = printedSlack{log: slog.Default()}
 	}
-	go notify.New(store, notifySlack, notify.WithLogger(slog.Default()), notify.WithUndeliverable(slackapp.ErrNotInstalled)).
+	go notify.New(store, notifySlack, notify.WithLogger(slog.Default())).
 		Follow(ctx, db.Feed(), notify.FollowOptions{Totals: totals})
 
 	errc := make(chan error, 1)

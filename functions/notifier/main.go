@@ -70,9 +70,6 @@ func main() {
 		fail("no Slack workspace to send to: set SLACK_SECRET_ARN (or, locally, SLACK_BOT_TOKEN or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)", "err", err)
 	}
 	app := slackapp.New(slackapp.Config{Store: store, Workspaces: workspaces, AppID: os.Getenv("SLACK_APP_ID"), Logger: log})
-	n := notify.New(store, app, notify.WithLogger(log),
-		// An alert for an organization whose workspace uninstalled the
-		// app is logged, not retried.
-		notify.WithUndeliverable(slackapp.ErrNotInstalled))
+	n := notify.New(store, app, notify.WithLogger(log))
 	lambda.Start(metrics.Wrap(metrics.FunctionNotifier, os.Stdout, n.Handle))
 }

@@ -147,6 +147,12 @@ var ErrUnavailable = errors.New("the credit store is temporarily unavailable; re
 // safe. It is also an ErrUnavailable.
 var ErrBusy = fmt.Errorf("%w: this organization's credit pool is receiving more writes than it can take right now", ErrUnavailable)
 
+// ErrUndeliverable marks a message that can never reach its reader as
+// things stand (the organization's Slack workspace uninstalled the app, the
+// holder has no Slack identity): retrying cannot help, so it is logged and
+// dropped. A surface's own error says so by matching it with errors.Is.
+var ErrUndeliverable = errors.New("the message cannot be delivered")
+
 // InsufficientCredit is returned when the pool cannot pay a debit in full.
 type InsufficientCredit struct {
 	Balance, Requested Micros

@@ -23,8 +23,9 @@
 // duplicate only if Slack delivered a message but the call reported an
 // error. Claiming first keeps the common path exactly once, and the
 // release keeps failed sends retryable. A send the Slack surface says can
-// never be delivered (WithUndeliverable: the organization's workspace
-// uninstalled the app) is logged and not retried; it keeps its claim.
+// never be delivered (domain.ErrUndeliverable: the organization's
+// workspace uninstalled the app) is logged and not retried; it keeps its
+// claim.
 package notify
 
 import (
@@ -88,7 +89,6 @@ type Notifier struct {
 	store Store
 	slack Slack
 	log   *slog.Logger
-	gone  []error
 }
 
 // Option configures a Notifier.
@@ -97,25 +97,9 @@ type Option func(*Notifier)
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(n *Notifier) { n.log = l } }
 
-// WithUndeliverable names the errors of the Slack surface that mean a
-// message can never be delivered, such as slackapp.ErrNotInstalled (the
-// organization's workspace uninstalled the app). A send failing with one
-// is logged and not retried: the record is done, the alert's claim kept.
-// Installing the app again makes later alerts deliverable.
-func WithUndeliverable(errs ...error) Option {
-	return func(n *Notifier) { n.gone = append(n.gone, errs...) }
-}
-
 // undeliverable reports whether err says the message can never be
-// delivered.
-func (n *Notifier) undeliverable(err error) bool {
-	for _, g := range n.gone {
-		if errors.Is(err, g) {
-			return true
-		}
-	}
-	return false
-}
+// delivered (domain.ErrUndeliverable).
+func undeliverable(err error) bool { return errors.Is(err, domain.ErrUndeliverable) }
 
 // New makes a Notifier.
 func New(store Store, slack Slack, opts ...Option) *Notifier {
@@ -249,7 +233,7 @@ func (n *Notifier) announceClosed(ctx context.Context, orgID, transferID string)
 		return err
 	}
 	if err := n.slack.AnnounceTransferOutcome(ctx, t); err != nil {
-		if n.undeliverable(err) {
+		if undeliverable(err) {
 			n.log.WarnContext(ctx, "notifier: transfer outcome not announced: undeliverable", "org", orgID, "transfer", t.ID, "err", err)
 			return nil
 		}
@@ -257,9 +241,6 @@ func (n *Notifier) announceClosed(ctx context.Context, orgID, transferID string)
 	}
 	return nil
 }
-
-// errUndeliverable marks an alert nobody can receive; retrying cannot help.
-var errUndeliverable = errors.New("undeliverable")
 
 func (n *Notifier) deliver(ctx context.Context, a domain.Alert) error {
 	first, err := n.store.MarkOnce(ctx, a.Key(), MarkTTL)
@@ -270,7 +251,7 @@ func (n *Notifier) deliver(ctx context.Context, a domain.Alert) error {
 		return nil // sent before: a redelivery, or the same change seen twice
 	}
 	org, holder, group, err := n.recipient(ctx, a)
-	if errors.Is(err, errUndeliverable) {
+	if errors.Is(err, domain.ErrUndeliverable) {
 		// Nobody can receive it and a retry cannot change that; the claim
 		// stays so the record is not tried again.
 		n.log.WarnContext(ctx, "notifier: alert not sent", "key", a.Key(), "err", err)
@@ -280,7 +261,7 @@ func (n *Notifier) deliver(ctx context.Context, a domain.Alert) error {
 		sendCtx, cancel := sendContext(ctx)
 		err = n.slack.SendAlert(sendCtx, org, holder, a, group)
 		cancel()
-		if err != nil && n.undeliverable(err) {
+		if err != nil && undeliverable(err) {
 			// The organization's workspace is gone; a retry cannot
 			// deliver it. The claim stays.
 			n.log.WarnContext(ctx, "notifier: alert not sent: undeliverable", "key", a.Key(), "org", org.ID, "slack_team", org.SlackTeamID, "err", err)
@@ -331,20 +312,20 @@ func (n *Notifier) release(ctx context.Context, key domain.OnceKey) {
 func (n *Notifier) recipient(ctx context.Context, a domain.Alert) (domain.Org, domain.Member, *domain.BudgetGroup, error) {
 	org, err := n.store.GetOrg(ctx, a.OrgID)
 	if domain.IsNotFound(err) {
-		return org, domain.Member{}, nil, fmt.Errorf("%w: organization %s does not exist", errUndeliverable, a.OrgID)
+		return org, domain.Member{}, nil, fmt.Errorf("%w: organization %s does not exist", domain.ErrUndeliverable, a.OrgID)
 	}
 	if err != nil {
 		return org, domain.Member{}, nil, fmt.Errorf("read organization %s: %w", a.OrgID, err)
 	}
 	holder, err := n.store.GetMember(ctx, org.ID, org.BillingHolderID)
 	if domain.IsNotFound(err) {
-		return org, holder, nil, fmt.Errorf("%w: Billing holder %s of %s does not exist", errUndeliverable, org.BillingHolderID, org.ID)
+		return org, holder, nil, fmt.Errorf("%w: Billing holder %s of %s does not exist", domain.ErrUndeliverable, org.BillingHolderID, org.ID)
 	}
 	if err != nil {
 		return org, holder, nil, fmt.Errorf("read Billing holder of %s: %w", org.ID, err)
 	}
 	if holder.SlackUserID == "" {
-		return org, holder, nil, fmt.Errorf("%w: Billing holder %s of %s has no Slack identity", errUndeliverable, holder.ID, org.ID)
+		return org, holder, nil, fmt.Errorf("%w: Billing holder %s of %s has no Slack identity", domain.ErrUndeliverable, holder.ID, org.ID)
 	}
 	if a.Kind != domain.AlertGroupSpend {
 		return org, holder, nil, nil
@@ -380,7 +361,7 @@ func (n *Notifier) HandleSchedule(ctx context.Context) (ScheduleResult, error) {
 	errs := []error{err}
 	for _, t := range expired {
 		if aerr := n.slack.AnnounceTransferOutcome(ctx, t); aerr != nil {
-			if n.undeliverable(aerr) {
+			if undeliverable(aerr) {
 				n.log.WarnContext(ctx, "notifier: expiry not announced: undeliverable", "org", t.OrgID, "transfer", t.ID, "err", aerr)
 				continue
 			}

@@ -13,13 +13,18 @@ import (
 	"github.com/orgcredit/orgcredit/internal/domain"
 )
 
-// errGone stands for slackapp.ErrNotInstalled: the organization's
-// workspace uninstalled the app.
-var errGone = errors.New("orgcredit is not installed in this workspace")
+// errGone stands for slackapp.ErrNotInstalled (the organization's
+// workspace uninstalled the app): an error that is a
+// domain.ErrUndeliverable. errDown is a failure that may pass.
+var (
+	errGone = fmt.Errorf("orgcredit is not installed in this workspace: %w", domain.ErrUndeliverable)
+	errDown = errors.New("Slack did not answer")
+)
 
-// goneSlack is a Slack surface whose workspace has gone: every send fails
-// with errGone, wrapped as the Slack surface wraps it.
+// goneSlack is a Slack surface whose every send fails with err, wrapped as
+// the Slack surface wraps it.
 type goneSlack struct {
+	err   error
 	mu    sync.Mutex
 	tries int
 }
@@ -28,32 +33,30 @@ func (g *goneSlack) SendAlert(_ context.Context, org domain.Org, _ domain.Member
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.tries++
-	return fmt.Errorf("workspace %s: %w", org.SlackTeamID, errGone)
+	return fmt.Errorf("workspace %s: %w", org.SlackTeamID, g.err)
 }
 
 func (g *goneSlack) AnnounceTransferOutcome(_ context.Context, t domain.Transfer) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.tries++
-	return fmt.Errorf("workspace of %s: %w", t.OrgID, errGone)
+	return fmt.Errorf("workspace of %s: %w", t.OrgID, g.err)
 }
 
 // TestAlertsForAGoneWorkspaceAreNotRetried: an alert, announcement or
 // expiry for an organization whose workspace uninstalled the app is
-// logged and done, not retried; without naming the error it would be
-// retried as any failed send.
+// logged and done, not retried; a send that may pass later is retried.
 func TestAlertsForAGoneWorkspaceAreNotRetried(t *testing.T) {
 	ctx := context.Background()
 	for _, named := range []bool{true, false} {
-		t.Run(fmt.Sprint("undeliverable named: ", named), func(t *testing.T) {
+		t.Run(fmt.Sprint("undeliverable: ", named), func(t *testing.T) {
 			c := newClock()
 			st := newStore(t, c)
-			slack := &goneSlack{}
-			opts := []Option{WithLogger(quiet)}
+			slack := &goneSlack{err: errDown}
 			if named {
-				opts = append(opts, WithUndeliverable(errGone))
+				slack.err = errGone
 			}
-			n := New(st, slack, opts...)
+			n := New(st, slack, WithLogger(quiet))
 
 			resp := handleStream(t, n, sample(t, "pool-below-threshold.json"))
 			if named && len(resp.BatchItemFailures) != 0 {
@@ -92,7 +95,7 @@ func TestAlertsForAGoneWorkspaceAreNotRetried(t *testing.T) {
 				t.Errorf("schedule = %+v, want 1 expired, 0 announced", res)
 			}
 			if named != (err == nil) {
-				t.Errorf("schedule error = %v (undeliverable named: %v)", err, named)
+				t.Errorf("schedule error = %v (undeliverable: %v)", err, named)
 			}
 		})
 	}

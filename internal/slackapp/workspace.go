@@ -2,10 +2,11 @@ package slackapp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/slack-go/slack"
+
+	"github.com/orgcredit/orgcredit/internal/domain"
 )
 
 // Workspaces gives the Slack Web API client of a workspace: one with the
@@ -27,7 +28,13 @@ type Uninstaller interface {
 }
 
 // ErrNotInstalled is returned for a workspace the app is not installed in.
-var ErrNotInstalled = errors.New("orgcredit is not installed in this workspace")
+// Nothing can be sent there, so it is a domain.ErrUndeliverable too.
+var ErrNotInstalled error = notInstalled{}
+
+type notInstalled struct{}
+
+func (notInstalled) Error() string        { return "orgcredit is not installed in this workspace" }
+func (notInstalled) Is(target error) bool { return target == domain.ErrUndeliverable }
 
 // OneWorkspace is the simple configuration: one bot token, one workspace
 // (any team is served with it). It is how the local server and a

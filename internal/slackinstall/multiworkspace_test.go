@@ -281,7 +281,7 @@ func TestAlertsToAnUninstalledWorkspace(t *testing.T) {
 	d := newDeployment(t)
 	d.slack.Revoke(globex.token)
 	d.event(globex.team, map[string]any{"type": "app_uninstalled"})
-	n := notify.New(d.store, d.app, notify.WithLogger(d.log), notify.WithUndeliverable(slackapp.ErrNotInstalled))
+	n := notify.New(d.store, d.app, notify.WithLogger(d.log))
 
 	poolRecord := func(org string) events.DynamoDBEvent {
 		img := func(balance int64) map[string]events.DynamoDBAttributeValue {
