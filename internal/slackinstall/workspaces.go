@@ -330,6 +330,8 @@ func (w *Workspaces) Uninstall(ctx context.Context, teamID string) error {
 			w.log.InfoContext(ctx, "slack: installation removed", "team", teamID, "installed_at", in.InstalledAt)
 		}
 	}
+	// Again: a request may have cached the installation while it was
+	// being removed.
 	w.Forget(teamID)
 	if w.static != nil {
 		w.mu.Lock()
@@ -459,8 +461,8 @@ func (r refusalWatch) RoundTrip(req *http.Request) (*http.Response, error) {
 		io.Reader
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
-	if len(head) > maxWatchedBody {
-		return resp, nil
+	if len(head) > maxWatchedBody || !bytes.Contains(head, []byte(`"error"`)) {
+		return resp, nil // a success (a refusal always names its error): nothing to parse
 	}
 	var answer struct {
 		OK    *bool  `json:"ok"`
