@@ -284,10 +284,7 @@ func newSlack(store *dynamo.Store, cfg config) (*slackapp.App, *slackinstall.Ins
 	} else if cfg.SlackBotToken == "" && !cfg.oauth() {
 		opts := []slack.Option{slack.OptionHTTPClient(hc)}
 		if u := cfg.SlackAPIURL; u != "" {
-			if !strings.HasSuffix(u, "/") {
-				u += "/" // slack-go appends method names to the base URL
-			}
-			opts = append(opts, slack.OptionAPIURL(u))
+			opts = append(opts, slack.OptionAPIURL(slackinstall.APIURL(u)))
 		}
 		workspaces = slackapp.OneWorkspace(slack.New("", opts...))
 	} else {

@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/orgcredit/orgcredit/internal/slackapp"
+	"github.com/orgcredit/orgcredit/internal/slackinstall"
 	"github.com/orgcredit/orgcredit/internal/slacksocket"
 )
 
@@ -136,10 +137,7 @@ func startSocketMode(ctx context.Context, cfg config, app *slackapp.App) *socket
 		slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second}),
 	}
 	if u := cfg.SlackAPIURL; u != "" {
-		if !strings.HasSuffix(u, "/") {
-			u += "/" // slack-go appends method names to the base URL
-		}
-		opts = append(opts, slack.OptionAPIURL(u))
+		opts = append(opts, slack.OptionAPIURL(slackinstall.APIURL(u)))
 	}
 	srv := slacksocket.New(socketmode.New(slack.New(cfg.SlackBotToken, opts...)), app, slacksocket.WithLogger(slog.Default()))
 	s := &socketMode{fatal: make(chan error, 1), stopped: make(chan struct{})}

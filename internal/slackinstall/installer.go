@@ -85,12 +85,7 @@ func NewInstaller(cfg InstallerConfig) (*Installer, error) {
 			return nil, err
 		}
 	}
-	if cfg.APIURL == "" {
-		cfg.APIURL = slack.APIURL
-	}
-	if !strings.HasSuffix(cfg.APIURL, "/") {
-		cfg.APIURL += "/"
-	}
+	cfg.APIURL = APIURL(cfg.APIURL)
 	if cfg.AuthorizeURL == "" {
 		cfg.AuthorizeURL = AuthorizeURL
 	}

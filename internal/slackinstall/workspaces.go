@@ -79,6 +79,18 @@ const (
 	NotInstalledTTL = time.Minute
 )
 
+// APIURL is the Slack Web API base URL u as slack-go takes it (it appends
+// method names): Slack's own when u is empty, with a trailing slash.
+func APIURL(u string) string {
+	if u == "" {
+		return slack.APIURL
+	}
+	if !strings.HasSuffix(u, "/") {
+		u += "/"
+	}
+	return u
+}
+
 // WorkspacesConfig configures Workspaces.
 type WorkspacesConfig struct {
 	// Store and Sealer keep the installations. Without a Sealer there are
@@ -150,12 +162,7 @@ func NewWorkspaces(cfg WorkspacesConfig) (*Workspaces, error) {
 		store: cfg.Store, sealer: cfg.Sealer, apiURL: cfg.APIURL, hc: cfg.HTTPClient, log: cfg.Logger, now: cfg.Now,
 		cache: map[string]entry{}, dead: map[string]time.Time{},
 	}
-	if w.apiURL == "" {
-		w.apiURL = slack.APIURL
-	}
-	if !strings.HasSuffix(w.apiURL, "/") {
-		w.apiURL += "/" // slack-go appends method names to the base URL
-	}
+	w.apiURL = APIURL(w.apiURL)
 	if w.hc == nil {
 		w.hc = &http.Client{Timeout: 10 * time.Second}
 	}
