@@ -110,7 +110,7 @@ func ValidateAs(kind Kind, payload any) error {
 	case Message:
 		c.message(nil, v)
 	case Blocks:
-		c.blocks(nil, v, true, MaxMessageBlocks, "message")
+		c.blocks(nil, v, MaxMessageBlocks, "message")
 	case View:
 		c.view(nil, v, "")
 	case ViewRequest:
@@ -450,7 +450,7 @@ func (c *checker) message(p path, v any) {
 	bp, bv, hasBlocks := field(p, m, "blocks")
 	nblocks := 0
 	if hasBlocks {
-		nblocks = c.blocks(bp, bv, true, MaxMessageBlocks, "message")
+		nblocks = c.blocks(bp, bv, MaxMessageBlocks, "message")
 	}
 	_, _, hasAttachments := field(p, m, "attachments")
 	switch {
@@ -467,11 +467,9 @@ func (c *checker) message(p path, v any) {
 }
 
 // blocks checks a surface's blocks and returns how many there are.
-func (c *checker) blocks(p path, v any, required bool, max int, surface string) int {
+func (c *checker) blocks(p path, v any, max int, surface string) int {
 	if v == nil {
-		if required {
-			c.add(p, "missing: Slack requires an array of blocks")
-		}
+		c.add(p, "missing: Slack requires an array of blocks")
 		return 0
 	}
 	list, ok := c.array(p, v, "blocks")
@@ -746,6 +744,33 @@ func (c *checker) inputLengths(p path, e map[string]any) {
 	}
 }
 
+// optionGroups checks option_groups (at p, value v): each a labelled
+// group of options. nonEmpty tells that at least one group is required (a
+// select's; an options answer may have none). It returns every option.
+func (c *checker) optionGroups(p path, v any, nonEmpty bool) []map[string]any {
+	groups, ok := c.array(p, v, "option_groups")
+	if !ok {
+		return nil
+	}
+	if nonEmpty && len(groups) == 0 {
+		c.add(p, "empty: give at least 1 option group")
+	}
+	c.count(p, len(groups), MaxOptionGroups, "option group")
+	var all []map[string]any
+	for i, g := range groups {
+		gip := p.idx(i)
+		gm, ok := c.object(gip, g, "an option group")
+		if !ok {
+			continue
+		}
+		c.reqText(gip, gm, "label", MaxOptionGroupLabel, plainOnly)
+		if _, _, ok := c.required(gip, gm, "options"); ok {
+			all = append(all, c.options(gip, gm, "options", MaxOptionGroupOption, plainOnly, false)...)
+		}
+	}
+	return all
+}
+
 // staticOptions checks a static select's options or option groups and its
 // initial option(s).
 func (c *checker) staticOptions(p path, e map[string]any) {
@@ -758,25 +783,7 @@ func (c *checker) staticOptions(p path, e map[string]any) {
 	case hasOptions:
 		all = c.options(p, e, "options", MaxSelectOptions, plainOnly, false)
 	case hasGroups:
-		groups, ok := c.array(gp, gv, "option_groups")
-		if !ok {
-			break
-		}
-		if len(groups) == 0 {
-			c.add(gp, "empty: give at least 1 option group")
-		}
-		c.count(gp, len(groups), MaxOptionGroups, "option group")
-		for i, g := range groups {
-			gip := gp.idx(i)
-			gm, ok := c.object(gip, g, "an option group")
-			if !ok {
-				continue
-			}
-			c.reqText(gip, gm, "label", MaxOptionGroupLabel, plainOnly)
-			if _, _, ok := c.required(gip, gm, "options"); ok {
-				all = append(all, c.options(gip, gm, "options", MaxOptionGroupOption, plainOnly, false)...)
-			}
-		}
+		all = c.optionGroups(gp, gv, true)
 	default:
 		c.add(p.key("options"), "missing: a static select needs options or option_groups")
 	}
@@ -892,7 +899,7 @@ func (c *checker) view(p path, v any, want string) {
 		surface = "Home tab"
 	}
 	bp, bv, _ := field(p, m, "blocks")
-	c.blocks(bp, bv, true, MaxViewBlocks, surface)
+	c.blocks(bp, bv, MaxViewBlocks, surface)
 	c.str(p, m, "private_metadata", MaxPrivateMetadata)
 	c.str(p, m, "callback_id", MaxCallbackID)
 	if typ != "modal" {
@@ -987,18 +994,8 @@ func (c *checker) optionsResponse(p path, v any) {
 	case hasOptions && hasGroups:
 		c.add(p, "an options response has options or option_groups, not both")
 	case hasGroups:
-		groups, ok := c.array(gp, gv, "option_groups")
-		if !ok {
-			return
-		}
-		c.count(gp, len(groups), MaxOptionGroups, "option group")
-		for i, g := range groups {
-			gip := gp.idx(i)
-			if gm, ok := c.object(gip, g, "an option group"); ok {
-				c.reqText(gip, gm, "label", MaxOptionGroupLabel, plainOnly)
-				c.options(gip, gm, "options", MaxOptionGroupOption, plainOnly, false)
-			}
-		}
+		// An empty list is a valid answer: nothing matched.
+		c.optionGroups(gp, gv, false)
 	default:
 		// An empty list is a valid answer: nothing matched.
 		op, ov, _ := c.required(p, m, "options")
