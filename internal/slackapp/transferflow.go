@@ -209,13 +209,17 @@ func (a *App) sendRequest(ctx context.Context, org domain.Org, t domain.Transfer
 
 // parts reads what the messages of t say.
 func (a *App) parts(ctx context.Context, org domain.Org, t domain.Transfer) (transferParts, error) {
-	initiator, err := a.store.GetMember(ctx, t.OrgID, t.InitiatorID)
+	n, err := a.names(ctx, t.OrgID, t.InitiatorID, t.RecipientID)
 	if err != nil {
 		return transferParts{}, err
 	}
-	recipient, err := a.store.GetMember(ctx, t.OrgID, t.RecipientID)
-	if err != nil {
-		return transferParts{}, err
+	initiator, ok := n[t.InitiatorID]
+	if !ok {
+		return transferParts{}, domain.Refusef(domain.RuleNotFound, "member %s does not exist", t.InitiatorID)
+	}
+	recipient, ok := n[t.RecipientID]
+	if !ok {
+		return transferParts{}, domain.Refusef(domain.RuleNotFound, "member %s does not exist", t.RecipientID)
 	}
 	return transferParts{org: org, t: t, initiator: initiator, recipient: recipient, homeURL: a.homeURL(org.SlackTeamID)}, nil
 }
@@ -389,8 +393,10 @@ func (a *App) rewriteParts(ctx context.Context, p transferParts) error {
 		}
 	}
 	if msg := p.t.InitiatorMessage; msg.TS != "" {
+		// Whether the initiator may ask again, as the organization stands
+		// after the outcome (an accept moved Billing away from them).
 		again := domain.CanStartTransfer(p.org, p.initiator) == nil
-		if org, err := a.store.GetOrg(context.WithoutCancel(ctx), p.org.ID); err == nil {
+		if org, err := a.store.GetOrg(ctx, p.org.ID); err == nil {
 			again = domain.CanStartTransfer(org, p.initiator) == nil
 		}
 		if err := a.update(ctx, p.org.SlackTeamID, msg, initiatorOutcome(p, again)); err != nil {
