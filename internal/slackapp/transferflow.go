@@ -171,12 +171,21 @@ func (a *App) sendRequest(ctx context.Context, org domain.Org, t domain.Transfer
 	if err != nil {
 		return failed{a.failure(ctx, "read the transfer's members", err)}
 	}
+	// Sending may take until withdrawReserve before the request's
+	// deadline: what is left is for withdrawing a request Slack did not
+	// deliver, so that the answer still reaches Slack in time.
+	sendCtx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		sendCtx, cancel = context.WithDeadline(ctx, dl.Add(-withdrawReserve))
+		defer cancel()
+	}
 	var sent []domain.Message
-	rMsg, err := a.post(ctx, org.SlackTeamID, p.recipient.SlackUserID, "", "", requestMessage(p))
+	rMsg, err := a.post(sendCtx, org.SlackTeamID, p.recipient.SlackUserID, "", "", requestMessage(p))
 	if err == nil {
 		sent = append(sent, rMsg)
 		var iMsg domain.Message
-		iMsg, err = a.post(ctx, org.SlackTeamID, p.initiator.SlackUserID, "", "", confirmationMessage(p))
+		iMsg, err = a.post(sendCtx, org.SlackTeamID, p.initiator.SlackUserID, "", "", confirmationMessage(p))
 		if err != nil {
 			// The recipient's message is out; the confirmation is a
 			// courtesy, and the Home tab shows the request too.
@@ -184,17 +193,13 @@ func (a *App) sendRequest(ctx context.Context, org domain.Org, t domain.Transfer
 		} else {
 			sent = append(sent, iMsg)
 		}
-		err = a.store.SetTransferMessages(ctx, t.OrgID, t.ID, rMsg, iMsg)
+		err = a.store.SetTransferMessages(sendCtx, t.OrgID, t.ID, rMsg, iMsg)
 	}
 	if err == nil {
 		a.refreshHomes(ctx, org, p.initiator, p.recipient)
 		return nil
 	}
 	a.log.ErrorContext(ctx, "slack: send the transfer request", "org", org.ID, "transfer", t.ID, "err", err)
-	// The request's budget may be what ran out: withdrawing must still
-	// happen, before the handler returns.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
 	for _, msg := range sent {
 		if uerr := a.update(ctx, org.SlackTeamID, msg, withdrawnMessage(org)); uerr != nil {
 			a.log.ErrorContext(ctx, "slack: withdraw a posted message", "err", uerr)
@@ -206,6 +211,11 @@ func (a *App) sendRequest(ctx context.Context, org domain.Org, t domain.Transfer
 	}
 	return failed{mrkdwn.F("Slack didn't deliver the request to %s, so it was withdrawn and nothing changed. Please try again in a moment.", person(p.recipient))}
 }
+
+// withdrawReserve is the part of a request's budget kept for withdrawing
+// a transfer request Slack did not deliver: updating what was posted and
+// one transaction.
+const withdrawReserve = 700 * time.Millisecond
 
 // parts reads what the messages of t say.
 func (a *App) parts(ctx context.Context, org domain.Org, t domain.Transfer) (transferParts, error) {
